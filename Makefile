@@ -1,0 +1,47 @@
+# Dokani console. Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+# The machine's PostgreSQL service, for running the integration tests on a second server version.
+PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-unit test-pg15 e2e bench seed migrate clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(PY) -m dokani migrate
+	$(PY) -m dokani seed --if-empty
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+# Integration tests again, on the machine's PostgreSQL service (CI covers both server versions).
+test-pg15: $(VENV)/.installed
+	TEST_DATABASE_URL=$(PG15_URL) $(PY) -m pytest tests/integration
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+migrate: $(VENV)/.installed
+	$(PY) -m dokani migrate
+
+seed: $(VENV)/.installed
+	$(PY) -m dokani seed
+
+clean:
+	rm -rf .pgdata .pgdata-test .pytest_cache

@@ -1,0 +1,1 @@
+"""Dokani console: domain and services (no Streamlit here)."""

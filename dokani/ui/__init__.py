@@ -1,0 +1,1 @@
+"""The only dokani code that imports streamlit: shared widgets, session context, formatting."""

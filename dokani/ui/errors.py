@@ -1,0 +1,47 @@
+"""Turn what can go wrong into clear messages on the page, never a traceback."""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from dokani.errors import Conflict, DatabaseUnavailable, DokaniError, Invalid, NotAllowed, NotFound
+
+log = logging.getLogger("dokani.ui")
+
+UNREACHABLE = (
+    "**The database cannot be reached.** The console needs its Postgres server. "
+    "Check that it is running and that `DATABASE_URL` points at it, then reload this page."
+)
+
+
+def show_domain_error(err: DokaniError) -> None:
+    if isinstance(err, Conflict):
+        st.warning(str(err), icon="⚠️")
+    elif isinstance(err, Invalid):
+        st.error(str(err), icon="✋")
+        for field, problem in err.problems.items():
+            st.caption(f"{field}: {problem}")
+    elif isinstance(err, (NotAllowed, NotFound)):
+        st.error(str(err), icon="🔒")
+    elif isinstance(err, DatabaseUnavailable):
+        st.error(UNREACHABLE, icon="🔌")
+    else:
+        st.error(str(err))
+
+
+@contextmanager
+def page_guard():
+    """Wraps a whole page: domain errors become messages; database outages become one banner."""
+    try:
+        yield
+    except DokaniError as err:
+        show_domain_error(err)
+    except OperationalError:
+        log.exception("database unreachable")
+        st.error(UNREACHABLE, icon="🔌")
+    except DBAPIError:
+        log.exception("database error")
+        st.error("The database refused this request. Nothing was changed. Details are in the server log.")

