@@ -102,6 +102,9 @@ class ReturnRequest(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     denied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     return_history: Mapped[int | None] = mapped_column(Integer, server_default=text("0"), nullable=True)
+    # Not in the schema document: the triage engine's confidence and rule trace (revision 0003).
+    ai_confidence: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
+    triage_details: Mapped[Any | None] = mapped_column(JSONB, nullable=True)
 
 
 class ChatSession(Base):

@@ -63,7 +63,7 @@ class ReturnWithFacts:
 def _to_facts(row: Any) -> ReturnWithFacts:
     value = row.order_value_known if row.order_value_known is not None else row.request_value
     days = row.request_days
-    if days is None and row.purchase_date is not None and row.created_at is not None:
+    if row.purchase_date is not None and row.created_at is not None:  # the known order is the better source
         days = max(0, (row.created_at - row.purchase_date).days)
     facts = ReturnFacts(
         order_value=float(value or 0),
