@@ -616,7 +616,7 @@ def return_detail(uow: UnitOfWork, public_id: str | UUID) -> ReturnDetail:
     try:
         pid = UUID(str(public_id).strip())
     except ValueError:
-        raise NotFound(f"No return has the id {str(public_id)[:60]!r}.") from None
+        raise NotFound("That is not a return id: check the link.") from None
     session = uow.session
     r = _fetch_row(session, business_id, public_id=pid)
     if r is None:
