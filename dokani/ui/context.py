@@ -14,6 +14,7 @@ from dokani import accounts
 
 USER_KEY = "dokani_user_id"
 BUSINESS_KEY = "dokani_business_id"
+PENDING_BUSINESS_KEY = "dokani_pending_business_id"
 
 
 def _query_default(key: str) -> str | None:
@@ -43,6 +44,9 @@ def sidebar_actor() -> Actor | None:
         st.sidebar.warning("This user belongs to no business.")
         return None
     by_business = {str(m.business_id): m for m in options}
+    pending = st.session_state.pop(PENDING_BUSINESS_KEY, None)  # set by switch_business (deep links)
+    if pending in by_business:
+        st.session_state[BUSINESS_KEY] = pending  # before the widget exists, so this run uses it
     wanted = st.session_state.get(BUSINESS_KEY)
     if wanted not in by_business:
         wanted = next(iter(by_business))
@@ -63,7 +67,9 @@ def switch_business(business_id: UUID) -> bool:
         return False
     allowed = {str(m.business_id) for m in accounts.memberships(UUID(user_id))}
     if str(business_id) in allowed:
-        st.session_state[BUSINESS_KEY] = str(business_id)
+        # The business selectbox already exists in this run, so its key cannot change now: the next run
+        # applies it before the widget is drawn. Callers st.rerun() after a True.
+        st.session_state[PENDING_BUSINESS_KEY] = str(business_id)
         return True
     return False
 

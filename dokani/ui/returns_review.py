@@ -68,9 +68,15 @@ def show(actor: Actor, public_id: str) -> None:
         st.error("No return with that id in any business you belong to. Check the link, or ask who shared it.", icon="🔎")
         return
     if business_id != actor.business_id:
-        if switch_business(business_id):
+        tried = f"returns_switch_tried:{public_id}"
+        if not st.session_state.get(tried) and switch_business(business_id):
+            st.session_state[tried] = True  # once: never loop if the switch does not take
             st.rerun()
-        st.error("That return belongs to a business you are not a member of.", icon="🔒")
+        if st.session_state.get(tried):
+            st.error("That return belongs to another of your businesses: choose it under Business in the sidebar.",
+                     icon="🔀")
+        else:
+            st.error("That return belongs to a business you are not a member of.", icon="🔒")
         return
 
     with unit_of_work(actor) as uow:
