@@ -64,7 +64,84 @@ def register_seed(sub) -> None:
     p.set_defaults(handler=_seed)
 
 
-COMMANDS = [register_migrate, register_seed]
+def _triage(args: argparse.Namespace) -> int:
+    from uuid import UUID
+
+    from sqlalchemy import text
+    from tqdm import tqdm
+
+    from db.engine import owner_engine
+    from db.migrate import upgrade
+    from db.uow import Actor, unit_of_work
+    from dokani.errors import DokaniError
+    from dokani.triage_service import triage_pending
+
+    business = None
+    if args.business:
+        try:
+            business = UUID(args.business)
+        except ValueError:
+            return fail(f"--business takes a business id (a UUID), not {args.business!r}")
+    upgrade(owner_url())
+    # Which businesses, and who acts for each: its owner (else an admin, else a reviewer). The triage itself
+    # runs as that member through row-level security, and its audit rows say so.
+    with owner_engine().connect() as conn:
+        targets = conn.execute(
+            text(
+                """
+                SELECT p.business_id, p.business_name, m.user_id, m.email, m.role
+                FROM profiles p
+                LEFT JOIN LATERAL (
+                  SELECT user_id, email, role FROM business_members bm
+                  WHERE bm.business_id = p.business_id AND bm.role IN ('owner', 'admin', 'reviewer')
+                  ORDER BY CASE bm.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, bm.created_at LIMIT 1
+                ) m ON true
+                WHERE CAST(:b AS uuid) IS NULL OR p.business_id = CAST(:b AS uuid)
+                ORDER BY p.business_name
+                """
+            ),
+            {"b": str(business) if business else None},
+        ).all()
+    if not targets:
+        return fail(f"no business with id {business}" if business else "the database has no businesses")
+    status = 0
+    for business_id, name, user_id, email, role in targets:
+        if user_id is None:
+            print(f"{name}: skipped, no owner, admin or reviewer to act for it", file=sys.stderr)
+            status = 1
+            continue
+        actor = Actor(user_id=user_id, business_id=business_id, role=role, email=email)
+        bar = tqdm(total=0, desc=name[:30], unit="return", disable=args.quiet)
+
+        def progress(done: int, total: int, bar=bar) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        try:
+            with unit_of_work(actor) as uow:
+                summary = triage_pending(uow, policy_version=args.policy_version, progress=progress, source="cli",
+                                         batch_size=args.batch_size)
+        except DokaniError as err:
+            bar.close()
+            print(f"{name}: {err}", file=sys.stderr)
+            status = 1
+            continue
+        bar.close()
+        print(f"{name}: {summary.describe()}")
+    return status
+
+
+def register_triage(sub) -> None:
+    p = sub.add_parser("triage", help="triage every return waiting in pending_triage (all businesses, or one)")
+    p.add_argument("--business", help="business id (UUID); default: every business")
+    p.add_argument("--policy-version", help="evaluate under this policy version instead of the active one")
+    p.add_argument("--batch-size", type=int, default=200, help="returns written per transaction")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_triage)
+
+
+COMMANDS = [register_migrate, register_seed, register_triage]
 
 
 def fail(message: str) -> int:
