@@ -33,9 +33,9 @@ def flash(kind: str, message: str, details: list[str] | None = None) -> None:
 def show_flash() -> None:
     kind, message, details = st.session_state.pop(FLASH_KEY, (None, None, []))
     if kind == "success":
-        st.success(message, icon="✅")
+        st.success(message, icon=":material/check_circle:")
     elif kind == "warning":
-        st.warning(message, icon="⚠️")
+        st.warning(message, icon=":material/warning:")
     elif kind:
         st.info(message)
     if details:
@@ -65,7 +65,7 @@ def show(actor: Actor, public_id: str) -> None:
         st.rerun()
     business_id = _locate(actor, public_id)
     if business_id is None:
-        st.error("No return with that id in any business you belong to. Check the link, or ask who shared it.", icon="🔎")
+        st.error("No return with that id in any business you belong to. Check the link, or ask who shared it.", icon=":material/search_off:")
         return
     if business_id != actor.business_id:
         tried = f"returns_switch_tried:{public_id}"
@@ -74,9 +74,9 @@ def show(actor: Actor, public_id: str) -> None:
             st.rerun()
         if st.session_state.get(tried):
             st.error("That return belongs to another of your businesses: choose it under Business in the sidebar.",
-                     icon="🔀")
+                     icon=":material/swap_horiz:")
         else:
-            st.error("That return belongs to a business you are not a member of.", icon="🔒")
+            st.error("That return belongs to a business you are not a member of.", icon=":material/lock:")
         return
 
     with unit_of_work(actor) as uow:
@@ -86,17 +86,14 @@ def show(actor: Actor, public_id: str) -> None:
 
     show_flash()
     st.subheader(f"Return {detail.public_id}")
-    st.caption(
-        f"{detail.status_label} · order {detail.order_id} · {detail.customer_email} · "
-        f"asked {detail.created_at:%Y-%m-%d %H:%M} UTC ({_hours(detail.age_hours)} ago)" if detail.created_at
-        else f"{detail.status_label} · order {detail.order_id}"
-    )
+    asked = f" · asked {detail.created_at:%Y-%m-%d %H:%M} UTC ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
+    st.text(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}")  # customer data: text
     if seen_version != detail.version:
         st.warning(
             "This return changed since you opened it; it is now "
             f"{detail.status_label.lower()}. A decision based on what you saw will be refused. "
             "Reload to decide on the current state.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
         if st.button("Reload the current state", key="review_reload"):
             st.session_state[seen_key] = detail.version
@@ -137,7 +134,7 @@ def _request(d: svc.ReturnDetail) -> None:
         st.dataframe(pd.DataFrame({"": list(rows), "Order": [str(v) if v is not None else "—" for v in rows.values()]}),
                      hide_index=True, width="stretch")
     else:
-        st.info(f"Order {d.order_id} is not in the order records: value and category are as the request states them.")
+        st.info("This order is not in the order records: value and category are as the request states them.")
     if d.admin_notes:
         st.caption("Reviewer notes")
         plain(d.admin_notes)
@@ -179,7 +176,7 @@ def _recommendation(d: svc.ReturnDetail) -> None:
     if not d.ai_recommendation:
         st.caption("Not triaged yet.")
         return
-    st.caption(
+    st.text(
         f"Policy version {d.policy_version_used or 'unknown'} · engine {d.triage_agent_id or 'unknown'}"
         + (f" · {d.processing_time_ms} ms" if d.processing_time_ms is not None else "")
     )
@@ -235,7 +232,7 @@ def _decision(actor: Actor, d: svc.ReturnDetail, seen_version: str) -> None:
             with unit_of_work(actor) as uow:
                 out = svc.decide_return(uow, d.id, clicked, expected_version=seen_version, note=note)
         except Conflict as err:
-            st.warning("Your decision was not saved: someone changed this return after you opened it.", icon="⚠️")
+            st.warning("Your decision was not saved: someone changed this return after you opened it.", icon=":material/warning:")
             st.text(str(err))  # quotes their note: plain text
             return
         except DokaniError as err:

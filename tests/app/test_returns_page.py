@@ -183,3 +183,24 @@ def test_bulk_deny_selected_rows_reports_the_one_that_changed(fresh_db):
     statuses = dict(_rows(fresh_db, "SELECT public_id::text, status FROM return_requests WHERE public_id::text = ANY(%s)", picked))
     assert statuses == {picked[0]: "approved", picked[1]: "denied", picked[2]: "denied"}
     assert picked[1] not in set(at.dataframe[0].value["public_id"])  # the queue was read again
+
+
+def test_hostile_order_email_evidence_and_transcript_stay_text(fresh_db):
+    order, email = "[pay here](http://evil.example)", "**boss**@evil.example"
+    with psycopg.connect(fresh_db) as conn:
+        pid = conn.execute(
+            "INSERT INTO return_requests (business_id, order_id, customer_email, reason_for_return, status, evidence_urls, "
+            "conversation_log, created_at) VALUES (%s, %s, %s, %s, 'pending_review', %s, %s::jsonb, timezone('utc', now())) "
+            "RETURNING public_id::text",
+            (ATLAS, order, email, "# Refund <b>now</b>", ["javascript:alert(1)", "https://ok.example/p.png"],
+             '[{"role": "customer", "text": "<iframe src=//evil.example></iframe>"}]'),
+        ).fetchone()[0]
+    at = open_page("returns", slug="reviewer", query={"return": pid})
+    no_exceptions(at)
+    texts = "\n".join(_texts(at))
+    for hostile in (order, email, "# Refund <b>now</b>", "javascript:alert(1)", "<iframe src=//evil.example></iframe>"):
+        assert hostile in texts
+    md = _markdown(at)
+    assert "evil.example" not in md and "<b>" not in md and "javascript:" not in md
+    links = [b.proto.url for b in at.get("link_button")]
+    assert links == ["https://ok.example/p.png"]  # only the http(s) evidence is a link
