@@ -156,6 +156,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     frame = page.to_frame()
     frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
+    frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
     generation = st.session_state.get(GENERATION, 0)
     event = st.dataframe(
         frame, key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row", hide_index=True,
