@@ -128,3 +128,19 @@ def test_review_detail_has_everything_the_panel_shows(seeded_db, atlas_reviewer)
     assert d.other_returns_total >= 1 and all(o.public_id != d.public_id for o in d.other_returns)
     assert d.actions == ["approve", "deny", "escalate"]
     assert d.ai_recommendation and d.policy_version_used
+
+
+def test_reason_sql_agrees_with_the_python_classifier(seeded_db):
+    import random
+
+    from dokani.returns import reason_code_sql
+    from dokani.triage import REASON_KEYWORDS
+
+    rng = random.Random(3)
+    phrases = [p for _, ps in REASON_KEYWORDS for p in ps] + ["", "ok", "IT'S", "Don'T", "%", "_", "'"]
+    texts = [" ".join(rng.choice(phrases).upper() if rng.random() < 0.3 else rng.choice(phrases)
+                      for _ in range(rng.randint(0, 3))) for _ in range(400)] + [None]
+    with psycopg.connect(seeded_db) as conn:
+        got = [r[0] for r in conn.execute(
+            f"SELECT {reason_code_sql('t.x')} FROM unnest(%s::text[]) WITH ORDINALITY t(x, n) ORDER BY n", (texts,))]
+    assert got == [classify_reason(t)[0] for t in texts]
