@@ -307,21 +307,26 @@ _REASON_WORDS = {
 class Voice:
     """The persona's way of saying things."""
 
-    def __init__(self, style: PersonaStyle, chat_mode: str = "normal"):
+    def __init__(self, style: PersonaStyle, chat_mode: str = "normal", shop: str | None = None):
         self.style = style
         self.mode = chat_mode
+        self.shop = shop or "our shop"
         self.words = _TONE.get(style.tone, _TONE["friendly"])
 
+    def fill(self, template: str) -> str:
+        """The persona's own texts may name the persona ({name}) and the shop ({shop})."""
+        return template.replace("{name}", self.style.persona_name).replace("{shop}", self.shop)
+
     def w(self, key: str) -> str:
-        return self.words[key].replace("{name}", self.style.persona_name)
+        return self.fill(self.words[key])
 
     def greeting(self) -> str:
         if self.style.greeting:
-            return self.style.greeting.replace("{name}", self.style.persona_name)
+            return self.fill(self.style.greeting)
         return f"{self.w('hello')} {self.w('help')}"
 
     def goodbye(self) -> str:
-        return self.style.sign_off or self.w("bye")
+        return self.fill(self.style.sign_off) if self.style.sign_off else self.w("bye")
 
     def ask(self, what: str) -> str:
         return f"{self.w('please')}{what}?"
@@ -363,6 +368,7 @@ class AgentContext(BaseModel):
     customer_email: str
     order_id: str | None = None
     chat_mode: str = "normal"
+    shop_name: str | None = None
     simulated_orders: list[SimulatedOrder] = Field(default_factory=list)
     orders_anchor: datetime | None = None  # "now" for simulated orders: when the session was created
 
@@ -477,7 +483,7 @@ class _Turn:
         self.state = state.model_copy(deep=True)
         self.message = message
         self.transcript = transcript
-        self.voice = Voice(ctx.persona, ctx.chat_mode)
+        self.voice = Voice(ctx.persona, ctx.chat_mode, ctx.shop_name)
         self.now: datetime = uow.session.execute(select(func.localtimestamp())).scalar()
         anchor = ctx.orders_anchor or self.now
         self.simulated = [o.materialise(ctx.customer_email, anchor) for o in ctx.simulated_orders]
@@ -758,8 +764,8 @@ def respond(uow: UnitOfWork, ctx: AgentContext, state: AgentState, message: str,
     return _Turn(uow, ctx, state, message, transcript or []).run()
 
 
-def opening_line(style: PersonaStyle, chat_mode: str = "normal") -> str:
-    return Voice(style, chat_mode).greeting()
+def opening_line(style: PersonaStyle, chat_mode: str = "normal", shop: str | None = None) -> str:
+    return Voice(style, chat_mode, shop).greeting()
 
 
 # ----------------------------------------------------------------------------------------------------------------

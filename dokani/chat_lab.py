@@ -20,7 +20,7 @@ from sqlalchemy import Text, and_, cast, func, or_, select, text
 from db.uow import UnitOfWork
 from dokani import agent, audit, personas
 from dokani.errors import Conflict, Invalid, NotFound
-from dokani.models import ChatMessage, ChatSession, Policy, ProviderConfig
+from dokani.models import ChatMessage, ChatSession, Policy, Profile, ProviderConfig
 
 CHAT_MODES = ("normal", "messenger", "whatsapp", "shopify", "woocommerce")
 SESSION_TYPE = "test_mode"
@@ -98,8 +98,9 @@ class PolicyOption(BaseModel):
 
 def policy_options(uow: UnitOfWork) -> list[PolicyOption]:
     """Versions a session may test: the active one first, then drafts (retired versions are left out)."""
-    has_state = hasattr(Policy, "state")
-    cols = [Policy.version, Policy.is_active, Policy.created_at]
+    has_state = hasattr(Policy, "state")  # revision 0004's lifecycle column, when present
+    cols = [Policy.version, Policy.is_active, Policy.created_at, Policy.effective_date,
+            func.localtimestamp().label("now")]
     if has_state:
         cols.append(Policy.state)
     rows = uow.session.execute(
@@ -109,7 +110,9 @@ def policy_options(uow: UnitOfWork) -> list[PolicyOption]:
     out: list[PolicyOption] = []
     seen: set[str] = set()
     for r in rows:
-        state = (r.state if has_state else None) or ("active" if r.is_active else "draft")
+        state = (r.state if has_state else None) or (
+            "active" if r.is_active else
+            "retired" if r.effective_date is not None and r.effective_date <= r.now else "draft")
         if state == "retired" or r.version in seen:
             continue
         seen.add(r.version)
@@ -306,9 +309,14 @@ def create_session(uow: UnitOfWork, draft: SessionDraft, *, origin: str = "manua
     return _session(row, persona)
 
 
-def _context(row: ChatSession) -> agent.AgentContext:
+def _shop_name(uow: UnitOfWork) -> str | None:
+    return uow.session.scalar(select(Profile.business_name).where(Profile.business_id == uow.actor.business_id).limit(1))
+
+
+def _context(row: ChatSession, shop: str | None = None) -> agent.AgentContext:
     meta = dict(row.metadata_ or {})
     return agent.AgentContext(
+        shop_name=shop,
         business_id=row.business_id,
         session_id=row.id,
         persona_id=meta.get("persona_id"),
@@ -340,7 +348,7 @@ def send_message(uow: UnitOfWork, session_id: UUID, message: str, *, commit: boo
     if row.is_active is False:
         raise Conflict("This session is archived; restore it to keep chatting.")
     meta = dict(row.metadata_ or {})
-    ctx = _context(row)
+    ctx = _context(row, _shop_name(uow))
     persona_row = _persona_row(uow, meta.get("persona_id"))
     if persona_row is not None:
         ctx.persona = personas.persona_style(persona_row.config_name, persona_row.config_data)
@@ -384,7 +392,7 @@ def greeting(uow: UnitOfWork, session_id: UUID) -> str:
     persona_row = _persona_row(uow, (row.metadata_ or {}).get("persona_id"))
     style = personas.persona_style(persona_row.config_name, persona_row.config_data) if persona_row else \
         personas.PersonaStyle(persona_name="Assistant")
-    return agent.opening_line(style, row.chat_mode or "normal")
+    return agent.opening_line(style, row.chat_mode or "normal", _shop_name(uow))
 
 
 def _expect(row: ChatSession, expected_updated_at: datetime | None) -> None:

@@ -12,7 +12,8 @@ Create Date: 2026-11-25
 - One default persona per business and provider (``provider_configs.is_default``), enforced by a
   partial unique index where the data allows it.
 - Indexes for the lab's own readers: test sessions by business/type/activity, suite results by
-  persona and by policy version (``persona_test_logs.test_result ->> 'policy_version'``).
+  persona, by policy version and by run (``persona_test_logs.test_result ->> 'policy_version'`` /
+  ``'suite_run_id'``).
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def upgrade() -> None:
         CREATE INDEX IF NOT EXISTS persona_test_logs_policy_idx
             ON public.persona_test_logs (business_id, (test_result ->> 'policy_version'), created_at DESC);
         CREATE INDEX IF NOT EXISTS persona_test_logs_run_idx
-            ON public.persona_test_logs ((test_result ->> 'run_id'));
+            ON public.persona_test_logs ((test_result ->> 'suite_run_id'));
         """
     )
     # One default per business and provider; an adopted database with several defaults keeps them

@@ -177,3 +177,29 @@ def test_reviewers_cannot_open_test_sessions(lab):
         with pytest.raises(NotAllowed):
             chat_lab.create_session(uow, chat_lab.SessionDraft(
                 name="x", persona_id=UUID(persona_id(lab, "Ava")), policy_version="v1", customer_email="a@b.example"))
+
+
+def test_on_the_demo_data_seeded_personas_and_sessions_work(fresh_db):
+    with psycopg.connect(fresh_db) as conn:
+        order_id, email = conn.execute(
+            "SELECT order_id, customer_email FROM mock_orders WHERE business_id = %s ORDER BY order_id LIMIT 1",
+            (actor_for("atlas").business_id,)).fetchone()
+        seeded_session = conn.execute(
+            "SELECT id FROM chat_sessions WHERE business_id = %s AND session_type = 'test_mode' AND is_active ORDER BY id LIMIT 1",
+            (actor_for("atlas").business_id,)).fetchone()[0]
+        live_before = conn.execute("SELECT count(*) FROM return_requests WHERE NOT is_test").fetchone()[0]
+    with unit_of_work(actor_for("atlas", "tester")) as uow:
+        options = [o.version for o in chat_lab.policy_options(uow)]
+        assert options[0] == "v1.1" and "v1.2-draft" in options and "v1.0" not in options  # retired is left out
+        ava = next(p for p in chat_lab.personas.list_personas(uow) if p.style.persona_name == "Ava")
+        assert "Atlas Outfitters" in chat_lab.agent.opening_line(ava.style, shop="Atlas Outfitters")
+        s = chat_lab.create_session(uow, chat_lab.SessionDraft(
+            name="demo", persona_id=ava.id, policy_version="v1.1", customer_email=email, order_id=order_id))
+        turn = chat_lab.send_message(uow, s.id, f"I want to return order {order_id}, it arrived damaged [photo]")
+        assert turn.reply.order_id == order_id and turn.reply.triage is not None
+        assert turn.reply.return_opened is not None
+        resumed = chat_lab.send_message(uow, seeded_session, "hello")
+        assert resumed.agent.message
+    with psycopg.connect(fresh_db) as conn:
+        assert conn.execute("SELECT count(*) FROM return_requests WHERE NOT is_test").fetchone()[0] == live_before
+        assert conn.execute("SELECT count(*) FROM return_requests WHERE is_test").fetchone()[0] == 1
