@@ -418,6 +418,11 @@ def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: person
 # ------------------------------------------------------------------------------------------------------------
 
 
+def _list(value: Any) -> list:
+    """Rows written by other tools may hold a count or a string where this runner writes a list."""
+    return value if isinstance(value, list) else []
+
+
 def _results_of_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary | None:
     rows = uow.session.execute(
         text(
@@ -438,10 +443,11 @@ def _results_of_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary | None:
         tr = r.test_result or {}
         results.append(ScenarioResult(
             name=tr.get("scenario") or r.test_content, passed=bool(r.success),
-            failures=list(tr.get("failures") or ([r.error_message] if r.error_message and not tr.get("error") else [])),
-            turns=[TurnRecord.model_validate(t) for t in tr.get("turns") or [] if isinstance(t, dict) and "say" in t],
+            failures=[str(f) for f in _list(tr.get("failures"))]
+            or ([r.error_message] if r.error_message and not tr.get("error") else []),
+            turns=[TurnRecord.model_validate(t) for t in _list(tr.get("turns")) if isinstance(t, dict) and "say" in t],
             duration_ms=int(r.test_duration_ms or 0),
-            session_id=tr.get("session_id"), error=tr.get("error"),
+            session_id=tr.get("session_id") or None, error=str(tr["error"]) if tr.get("error") else None,
         ))
     first = rows[0]
     tr0 = first.test_result or {}

@@ -140,3 +140,6 @@ def test_the_example_suite_passes_on_the_demo_data(fresh_db):
     code = main(["test-persona", str(path), "--business", "Atlas Outfitters", "--persona", "Ava (warm voice)",
                  "--policy", "v1.1", "--quiet"])
     assert code == 0
+    # the stricter draft also wants a receipt: the same suite fails there, which is what the gate is for
+    assert main(["test-persona", str(path), "--business", "Atlas Outfitters", "--persona", "Ava (warm voice)",
+                 "--policy", "v1.2-draft", "--quiet"]) == 1
