@@ -40,14 +40,16 @@ if summary.calls == 0:
     st.info("No calls match these filters. Widen the period or clear a filter.")
     st.stop()
 
-m = st.columns(6)
+m = st.columns(4)
 m[0].metric("Calls", fmt.number(summary.calls))
 m[1].metric("Completed", fmt.share(summary.completed / summary.calls))
 m[2].metric("Avg duration", fmt.duration_s(summary.avg_duration_s))
 m[3].metric("Avg quality (0–5)", fmt.number(summary.avg_quality, 2))
-m[4].metric("Latency p50 / p95", "no data" if summary.latency_p50_ms is None
-            else f"{summary.latency_p50_ms:,.0f} / {summary.latency_p95_ms or 0:,.0f} ms")
-m[5].metric("Resolved", fmt.share(summary.resolution_rate), help="calls whose analytics say resolved ÷ calls with a resolution")
+m = st.columns(4)
+m[0].metric("Latency p50", fmt.NO_DATA if summary.latency_p50_ms is None else f"{summary.latency_p50_ms:,.0f} ms")
+m[1].metric("Latency p95", fmt.NO_DATA if summary.latency_p95_ms is None else f"{summary.latency_p95_ms:,.0f} ms")
+m[2].metric("Resolved", fmt.share(summary.resolution_rate), help="calls whose analytics say resolved ÷ calls with a resolution")
+m[3].metric("Avg sentiment (−1…1)", fmt.number(summary.avg_sentiment, 2))
 if summary.with_analytics < summary.calls:
     st.caption(f"{summary.calls - summary.with_analytics} of {summary.calls} calls have no analytics yet; "
                "latency, resolution and sentiment count only the others.")
@@ -87,13 +89,27 @@ with info:
     for name, value in detail.external_ids.items():
         st.text(f"{name}: {value}")
     st.markdown("**Metrics**")
-    st.json(detail.metrics or {}, expanded=False)
-    st.markdown("**Customer feedback**")
-    if detail.customer_feedback:
-        st.text(f"rating: {detail.customer_feedback.get('rating', '—')}")
-        plain(detail.customer_feedback.get("comment"))
+    if detail.metrics is None:
+        st.caption("No analytics for this call yet.")
     else:
+        mx = detail.metrics
+        st.text(
+            f"latency p50 / p95: {fmt.number(mx.latency_ms_p50)} / {fmt.number(mx.latency_ms_p95)} ms\n"
+            f"interruptions: {fmt.number(mx.interruptions)}\n"
+            f"sentiment: {fmt.number(mx.sentiment, 2)}\n"
+            f"resolution: {mx.resolution or fmt.NO_DATA}\n"
+            f"words per minute: {fmt.number(mx.words_per_minute)}"
+        )
+    if detail.events:
+        st.markdown("**Events**")
+        st.dataframe([{"at": fmt.duration_s(e.t), "event": e.type} for e in detail.events], hide_index=True, width="stretch")
+    st.markdown("**Customer feedback**")
+    fb = detail.customer_feedback
+    if fb.rating is None and not fb.comment:
         st.caption("No feedback recorded.")
+    else:
+        st.text(f"rating: {fb.rating if fb.rating is not None else fmt.NO_DATA} / 5")
+        plain(fb.comment)
 with talk:
     st.markdown("**Transcript**")
     if not detail.transcript:
