@@ -182,7 +182,8 @@ def show(actor: Actor) -> None:
         return
     with unit_of_work(actor) as uow:
         session = chat_lab.get_session(uow, session_id)
-    st.caption(f"Persona {session.persona_name or '—'} · policy {session.policy_version or 'active'} · "
+    # Plain text: customer emails and session names are typed by people, not trusted markdown.
+    st.text(f"Persona {session.persona_name or '—'} · policy {session.policy_version or 'active'} · "
                f"customer {session.customer_email or '—'}" + (f" · order {session.order_id}" if session.order_id else "")
                + f" · {session.chat_mode}")
     if not session.is_active:
