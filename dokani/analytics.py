@@ -62,7 +62,7 @@ def business_kpis(uow: UnitOfWork, period: Period) -> BusinessKpis:
     ).one()
     events = uow.session.execute(text("SELECT count(*) FROM security_events WHERE NOT coalesce(resolved, false)")).scalar()
     calls = uow.session.execute(
-        text("SELECT count(*) FROM call_sessions WHERE created_at >= :start AND created_at < :end AND NOT is_test"), params
+        text("SELECT count(*) FROM call_sessions WHERE created_at >= :start AND created_at < :end"), params
     ).scalar()
     return BusinessKpis(
         returns=r.returns,
