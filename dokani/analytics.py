@@ -1,4 +1,7 @@
-"""Business KPIs for the overview page, aggregated in SQL under the tenant's row-level security."""
+"""Business KPIs for the overview page, aggregated in SQL under the tenant's row-level security.
+
+Test returns opened in the chat test lab (``is_test``) never count.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -52,7 +55,7 @@ def business_kpis(uow: UnitOfWork, period: Period) -> BusinessKpis:
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) AS median_ms,
                    avg(customer_satisfaction_score) AS satisfaction
             FROM return_requests
-            WHERE created_at >= :start AND created_at < :end
+            WHERE created_at >= :start AND created_at < :end AND NOT is_test
             """
         ),
         params,
@@ -83,7 +86,7 @@ def returns_per_day(uow: UnitOfWork, period: Period) -> pd.DataFrame:
             """
             SELECT date_trunc('day', created_at)::date AS day, coalesce(status, 'unknown') AS status, count(*) AS returns
             FROM return_requests
-            WHERE created_at >= :start AND created_at < :end
+            WHERE created_at >= :start AND created_at < :end AND NOT is_test
             GROUP BY 1, 2 ORDER BY 1, 2
             """
         ),
@@ -100,7 +103,7 @@ def returns_by_category(uow: UnitOfWork, period: Period) -> pd.DataFrame:
                    count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
                    coalesce(sum(order_value), 0)::float AS value
             FROM return_requests
-            WHERE created_at >= :start AND created_at < :end
+            WHERE created_at >= :start AND created_at < :end AND NOT is_test
             GROUP BY 1 ORDER BY 2 DESC
             """
         ),
@@ -118,7 +121,7 @@ def recommendation_agreement(uow: UnitOfWork, period: Period) -> pd.DataFrame:
                    count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
                    count(*) FILTER (WHERE status = 'denied') AS denied
             FROM return_requests
-            WHERE created_at >= :start AND created_at < :end
+            WHERE created_at >= :start AND created_at < :end AND NOT is_test
               AND ai_recommendation IS NOT NULL AND status IN ('approved', 'denied', 'completed')
             GROUP BY 1 ORDER BY 1
             """

@@ -105,6 +105,9 @@ class ReturnRequest(Base):
     # Not in the schema document: the triage engine's confidence and rule trace (revision 0003).
     ai_confidence: Mapped[Decimal | None] = mapped_column(Numeric, nullable=True)
     triage_details: Mapped[Any | None] = mapped_column(JSONB, nullable=True)
+    # Not in the schema document (revision 0005): opened in a chat test session or a suite run; never live.
+    is_test: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), nullable=False)
+    test_session_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True), ForeignKey("chat_sessions.id"), nullable=True)
 
 
 class ChatSession(Base):

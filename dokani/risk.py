@@ -114,9 +114,9 @@ def risky_customers(
             f"""
             SELECT p.customer_email, p.risk_score::float AS risk_score, p.return_frequency, p.last_updated,
                    (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                      AND r.customer_email = p.customer_email) AS returns,
+                      AND r.customer_email = p.customer_email AND NOT r.is_test) AS returns,
                    (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                      AND r.customer_email = p.customer_email AND r.status = 'denied') AS denied,
+                      AND r.customer_email = p.customer_email AND r.status = 'denied' AND NOT r.is_test) AS denied,
                    (SELECT count(*) FROM security_events e WHERE e.business_id = p.business_id
                       AND e.customer_email = p.customer_email AND NOT coalesce(e.resolved, false)) AS open_events
             FROM customer_risk_profiles p
@@ -149,7 +149,7 @@ def customer_risk(uow: UnitOfWork, email: str) -> CustomerRisk:
             """
             SELECT public_id, created_at, order_id, status, order_value::float AS order_value, product_category,
                    ai_recommendation, risk_score::float AS risk_score, reason_for_return
-            FROM return_requests WHERE customer_email = :email ORDER BY created_at DESC LIMIT 200
+            FROM return_requests WHERE customer_email = :email AND NOT is_test ORDER BY created_at DESC LIMIT 200
             """
         ),
         {"email": email},

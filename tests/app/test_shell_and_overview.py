@@ -26,7 +26,7 @@ def test_overview_figures_are_computed_from_the_database(seeded_db):
         total, waiting = c.execute(
             """
             SELECT count(*), count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated'))
-            FROM return_requests WHERE business_id = %s AND created_at >= (now() AT TIME ZONE 'utc') - interval '90 days'
+            FROM return_requests WHERE business_id = %s AND created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' AND NOT is_test
             """,
             (business("atlas").business_id,),
         ).fetchone()
@@ -41,7 +41,7 @@ def test_business_switcher_changes_every_figure(seeded_db):
     with psycopg.connect(seeded_db) as c:
         counts = dict(c.execute(
             "SELECT business_id, count(*) FROM return_requests "
-            "WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' GROUP BY 1"
+            "WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' AND NOT is_test GROUP BY 1"
         ).fetchall())
     assert _metric(atlas, "Return requests") == f"{counts[business('atlas').business_id]:,}"
     assert _metric(bloom, "Return requests") == f"{counts[business('bloom').business_id]:,}"
@@ -66,3 +66,14 @@ def test_unreachable_database_shows_a_banner_not_a_traceback(monkeypatch):
     at = open_page("overview")
     no_exceptions(at)
     assert any("cannot be reached" in e.value for e in at.error)
+
+
+def test_test_returns_from_the_chat_lab_never_count(fresh_db):
+    before = _metric(open_page("overview"), "Return requests")
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute(
+            "INSERT INTO return_requests (business_id, order_id, customer_email, is_test, created_at) "
+            "VALUES (%s, 'TEST-1', 'tester@example.com', true, now() AT TIME ZONE 'utc')",
+            (business("atlas").business_id,),
+        )
+    assert _metric(open_page("overview"), "Return requests") == before
