@@ -27,7 +27,7 @@ WITH scoped AS (
          count(*) FILTER (WHERE r.status = 'denied') OVER w_before AS previous_denied,
          count(*) OVER w_30d AS returns_30d
   FROM return_requests r
-  WHERE r.business_id = :business_id {customer_filter}
+  WHERE r.business_id = :business_id {test_filter} {customer_filter}
   WINDOW w_before AS (PARTITION BY r.customer_email ORDER BY r.created_at, r.id
                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
          w_30d AS (PARTITION BY r.customer_email ORDER BY r.created_at
@@ -92,6 +92,8 @@ def _to_facts(row: Any) -> ReturnWithFacts:
 def facts_for_return(session: Session, business_id: UUID, return_id: int) -> ReturnWithFacts | None:
     """Facts for one return (its customer's history only, so it is cheap)."""
     sql = _FACTS_SQL.format(
+        # chat-lab test returns never count as a customer's history (the return asked about may be one)
+        test_filter="AND (NOT r.is_test OR r.id = :return_id)",
         customer_filter="AND r.customer_email = (SELECT customer_email FROM return_requests WHERE id = :return_id)",
         row_filter="AND s.id = :return_id",
     )
@@ -107,8 +109,12 @@ def iter_facts(
     until: datetime | None = None,
     statuses: list[str] | None = None,
     batch_size: int = 2000,
+    include_test: bool = False,
 ) -> Iterator[ReturnWithFacts]:
-    """Facts for every return of a business in a period (history still counts all earlier returns)."""
+    """Facts for every return of a business in a period (history still counts all earlier returns).
+
+    Chat-lab test returns (``is_test``) are left out, as rows and as history, unless `include_test`.
+    """
     filters = []
     params: dict[str, Any] = {"business_id": business_id}
     if since is not None:
@@ -120,16 +126,17 @@ def iter_facts(
     if statuses:
         filters.append("AND s.status = ANY(:statuses)")
         params["statuses"] = statuses
-    sql = _FACTS_SQL.format(customer_filter="", row_filter=" ".join(filters))
+    sql = _FACTS_SQL.format(test_filter="" if include_test else "AND NOT r.is_test", customer_filter="",
+                            row_filter=" ".join(filters))
     result = session.execute(text(sql).execution_options(yield_per=batch_size), params)
     for row in result:
         yield _to_facts(row)
 
 
 def count_returns(session: Session, business_id: UUID, since: datetime | None = None, until: datetime | None = None,
-                  statuses: list[str] | None = None) -> int:
+                  statuses: list[str] | None = None, include_test: bool = False) -> int:
     """How many returns `iter_facts` would yield (for progress bars)."""
-    clauses = ["business_id = :business_id"]
+    clauses = ["business_id = :business_id"] + ([] if include_test else ["NOT is_test"])
     params: dict[str, Any] = {"business_id": business_id}
     if since is not None:
         clauses.append("created_at >= :since")

@@ -114,24 +114,6 @@ _SORT_SQL = {
 }
 _SORT_CAST = {"age": "timestamp", "risk": "numeric", "value": "numeric"}
 
-_has_is_test_cache: dict[str, bool] = {}
-
-
-def _has_is_test(session: Session) -> bool:
-    """Test returns (the chat lab's) are kept out of the live queue once that marker column exists."""
-    key = str(session.get_bind().url)
-    if key not in _has_is_test_cache:
-        _has_is_test_cache[key] = bool(
-            session.execute(
-                text(
-                    "SELECT 1 FROM information_schema.columns WHERE table_schema = 'public' "
-                    "AND table_name = 'return_requests' AND column_name = 'is_test'"
-                )
-            ).first()
-        )
-    return _has_is_test_cache[key]
-
-
 def _like_pattern(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -140,8 +122,7 @@ def _like_pattern(term: str) -> str:
 def _where(session: Session, business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], dict[str, Any]]:
     clauses = ["r.business_id = :business_id"]
     params: dict[str, Any] = {"business_id": business_id, "sla_hours": f.sla_hours, "due_soon": f.sla_hours * DUE_SOON_SHARE}
-    if _has_is_test(session):
-        clauses.append("NOT coalesce(r.is_test, false)")
+    clauses.append("NOT r.is_test")  # chat-lab test returns never reach the live queue (revision 0005)
     if f.statuses:
         clauses.append("r.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
@@ -319,7 +300,6 @@ class QueueKpis(BaseModel):
 
 def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
     business_id = _business(uow)
-    test_filter = "AND NOT coalesce(r.is_test, false)" if _has_is_test(uow.session) else ""
     m = uow.session.execute(
         text(
             f"""
@@ -331,7 +311,7 @@ def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
                    coalesce(sum(coalesce(r.order_value, 0)) FILTER (WHERE waiting), 0) AS value_at_stake
             FROM (SELECT r.*, {_AGE_HOURS} AS age_hours, r.status = ANY(:needs) AS waiting
                   FROM return_requests r
-                  WHERE r.business_id = :business_id AND r.status = ANY(:open) {test_filter}) r
+                  WHERE r.business_id = :business_id AND r.status = ANY(:open) AND NOT r.is_test) r
             """
         ),
         {"business_id": business_id, "sla_hours": sla_hours, "needs": list(NEEDS_DECISION),
@@ -351,9 +331,9 @@ def filter_options(uow: UnitOfWork) -> dict[str, list[str]]:
     rows = uow.session.execute(
         text(
             "SELECT 'category' AS kind, product_category AS value FROM return_requests "
-            "WHERE business_id = :b AND product_category IS NOT NULL GROUP BY product_category "
-            "UNION ALL SELECT 'status', status FROM return_requests WHERE business_id = :b AND status IS NOT NULL "
-            "GROUP BY status"
+            "WHERE business_id = :b AND NOT is_test AND product_category IS NOT NULL GROUP BY product_category "
+            "UNION ALL SELECT 'status', status FROM return_requests WHERE business_id = :b AND NOT is_test "
+            "AND status IS NOT NULL GROUP BY status"
         ),
         {"b": business_id},
     ).all()
@@ -505,6 +485,7 @@ class ReturnDetail(BaseModel):
     security_events: list[SecurityEventInfo]
     timeline: list[TimelineEntry]
     actions: list[str] = Field(description="what a reviewer may do now")
+    is_test: bool = Field(False, description="opened in the chat test lab; never in the live queue")
 
 
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".gif", ".webp")
@@ -633,6 +614,7 @@ def return_detail(uow: UnitOfWork, public_id: str | UUID) -> ReturnDetail:
         text(
             "SELECT public_id, created_at, status, order_id, coalesce(order_value, 0) AS order_value, reason_for_return, "
             "count(*) OVER () AS total FROM return_requests WHERE business_id = :b AND customer_email = :e AND id <> :id "
+            "AND NOT is_test "
             "ORDER BY created_at DESC, id DESC LIMIT 20"
         ),
         {"b": business_id, "e": r["customer_email"], "id": r["id"]},
@@ -689,6 +671,7 @@ def return_detail(uow: UnitOfWork, public_id: str | UUID) -> ReturnDetail:
                                            created_at=e["created_at"], event_data=_as_dict(e["event_data"])) for e in events],
         timeline=timeline(uow, r["id"]),
         actions=actions_for(r["status"]),
+        is_test=bool(r.get("is_test")),
     )
 
 

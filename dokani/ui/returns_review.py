@@ -88,6 +88,8 @@ def show(actor: Actor, public_id: str) -> None:
     st.subheader(f"Return {detail.public_id}")
     asked = f" · asked {detail.created_at:%Y-%m-%d %H:%M} UTC ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
     st.text(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}")  # customer data: text
+    if detail.is_test:
+        st.info("A test return opened in the chat test lab: it is not in the live queue or its figures.")
     if seen_version != detail.version:
         st.warning(
             "This return changed since you opened it; it is now "

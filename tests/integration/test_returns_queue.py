@@ -144,3 +144,31 @@ def test_reason_sql_agrees_with_the_python_classifier(seeded_db):
         got = [r[0] for r in conn.execute(
             f"SELECT {reason_code_sql('t.x')} FROM unnest(%s::text[]) WITH ORDINALITY t(x, n) ORDER BY n", (texts,))]
     assert got == [classify_reason(t)[0] for t in texts]
+
+
+def test_chat_lab_test_returns_stay_out_of_the_live_queue_and_history(fresh_db, atlas_reviewer):
+    from dokani.return_facts import count_returns, facts_for_return, iter_facts
+
+    bid = atlas_reviewer.business_id
+    (email,), = _rows(fresh_db, "SELECT customer_email FROM return_requests WHERE business_id = %s AND status = "
+                                "'pending_triage' ORDER BY id LIMIT 1", bid)
+    with unit_of_work(atlas_reviewer) as uow:
+        kpis_before = queue_kpis(uow)
+        pending_before = count_returns(uow.session, bid, statuses=["pending_triage"])
+        history_before = {f.id: f.facts.history.previous_returns for f in iter_facts(uow.session, bid)}
+    with psycopg.connect(fresh_db) as conn:
+        test_ids = [conn.execute(
+            "INSERT INTO return_requests (business_id, order_id, customer_email, status, is_test, order_value, created_at) "
+            "VALUES (%s, 'TEST-1', %s, %s, true, 999, timezone('utc', now()) - interval '1 year') RETURNING id",
+            (bid, email, status)).fetchone()[0] for status in ("pending_review", "pending_triage")]
+    with unit_of_work(atlas_reviewer) as uow:
+        assert queue_kpis(uow) == kpis_before
+        page = queue_page(uow, build_filter(statuses=[], search="TEST-1"))
+        assert page.total == 0 and page.rows == []
+        assert count_returns(uow.session, bid, statuses=["pending_triage"]) == pending_before
+        after = {f.id: f.facts.history.previous_returns for f in iter_facts(uow.session, bid)}
+        assert after == history_before  # neither rows nor history
+        own = facts_for_return(uow.session, bid, test_ids[0])
+        assert own is not None and own.id == test_ids[0]
+        assert return_detail(uow, str(_rows(fresh_db, "SELECT public_id FROM return_requests WHERE id = %s",
+                                            test_ids[0])[0][0])).is_test
