@@ -62,17 +62,28 @@ def upgrade() -> None:
         """
     )
 
-    # Sorts of the queue: oldest first (0002 has business_id, status, created_at, id), riskiest, most valuable.
+    # The queue's keyset orders (oldest, riskiest, most valuable), exactly as ``dokani.returns`` writes them;
+    # status filters use 0002's (business_id, status, created_at, id).
     _x(
         """
-        CREATE INDEX IF NOT EXISTS return_requests_queue_risk_idx
-            ON public.return_requests (business_id, status, (coalesce(risk_score, 0)), id);
-        CREATE INDEX IF NOT EXISTS return_requests_queue_value_idx
-            ON public.return_requests (business_id, status, (coalesce(order_value, 0)), id);
         CREATE INDEX IF NOT EXISTS return_requests_queue_age_idx
-            ON public.return_requests (business_id, status, (coalesce(created_at, TIMESTAMP '1970-01-01')), id);
+            ON public.return_requests (business_id, (coalesce(created_at, TIMESTAMP '1970-01-01')), id);
+        CREATE INDEX IF NOT EXISTS return_requests_queue_risk_idx
+            ON public.return_requests (business_id, (coalesce(risk_score, 0)), id);
+        CREATE INDEX IF NOT EXISTS return_requests_queue_value_idx
+            ON public.return_requests (business_id, (coalesce(order_value, 0)), id);
         CREATE INDEX IF NOT EXISTS audit_log_recent_idx ON public.audit_log (entity, entity_id, id DESC);
         """
+    )
+    # The reason filter reads the customer's words the way the triage engine does (one CASE expression
+    # built from dokani.triage.REASON_KEYWORDS). Indexed as of this revision: if the keywords change later,
+    # the filter stays correct and only loses this index until a revision rebuilds it.
+    from dokani.returns import reason_code_sql
+
+    _try(
+        "CREATE INDEX IF NOT EXISTS return_requests_reason_code_idx ON public.return_requests "
+        f"(business_id, ({reason_code_sql('reason_for_return')}))",
+        "index the reason code",
     )
 
     if _trgm_available():
@@ -116,6 +127,7 @@ def downgrade() -> None:
         DROP INDEX IF EXISTS public.return_requests_queue_value_idx;
         DROP INDEX IF EXISTS public.return_requests_queue_age_idx;
         DROP INDEX IF EXISTS public.audit_log_recent_idx;
+        DROP INDEX IF EXISTS public.return_requests_reason_code_idx;
         ALTER TABLE public.return_requests DROP COLUMN IF EXISTS triage_details;
         ALTER TABLE public.return_requests DROP COLUMN IF EXISTS ai_confidence;
         """
