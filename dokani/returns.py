@@ -343,6 +343,19 @@ def filter_options(uow: UnitOfWork) -> dict[str, list[str]]:
     return {"categories": categories, "statuses": statuses, "reasons": list(REASON_CODES)}
 
 
+def policy_versions(uow: UnitOfWork) -> list[tuple[str, bool]]:
+    """The business's policy versions, newest first, with which one is active (for choosing one to triage under)."""
+    rows = uow.session.execute(
+        text("SELECT version, coalesce(is_active, false) FROM policies WHERE business_id = :b "
+             "ORDER BY is_active DESC NULLS LAST, created_at DESC, id DESC"),
+        {"b": _business(uow)},
+    ).all()
+    seen: dict[str, bool] = {}
+    for version, active in rows:
+        seen.setdefault(version, bool(active))
+    return list(seen.items())
+
+
 CSV_COLUMNS = ["public_id", "created_at", "status", "order_id", "customer_email", "reason_code", "reason_for_return",
                "product_category", "order_value", "risk_score", "risk_band", "ai_recommendation", "ai_confidence",
                "policy_version_used", "age_hours", "sla_state"]

@@ -16,7 +16,7 @@ from db.uow import Actor, unit_of_work
 from dokani import returns as svc
 from dokani.errors import Conflict, DokaniError
 from dokani.return_status import DECIDING_ROLES, label
-from dokani.triage_service import triage_return
+from dokani.triage_service import RETRIAGE_STATUSES, triage_return
 from dokani.ui.context import switch_business
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import plain
@@ -207,15 +207,8 @@ def _decision(actor: Actor, d: svc.ReturnDetail, seen_version: str) -> None:
         st.info(f"Your role ({actor.role}) can read returns but not decide them.")
     if d.status == "pending_triage":
         st.info("This return has not been triaged yet.")
-        if st.button("Run triage on this return", disabled=not may_decide, key="review_triage"):
-            try:
-                with unit_of_work(actor) as uow:
-                    out = triage_return(uow, d.id)
-                st.session_state.pop(SEEN_PREFIX + str(d.public_id), None)
-                flash("success", f"Triaged: {out.recommendation.replace('_', ' ')}, now {label(out.status_after).lower()}.")
-                st.rerun()
-            except DokaniError as err:
-                show_domain_error(err)
+    if d.status in RETRIAGE_STATUSES:
+        _triage_controls(actor, d, may_decide)
     note = st.text_area("Note", key=f"review_note_{d.public_id}", max_chars=5000,
                         placeholder="Why? (needed to deny or escalate)")
     allowed = set(d.actions)
@@ -243,6 +236,33 @@ def _decision(actor: Actor, d: svc.ReturnDetail, seen_version: str) -> None:
         st.session_state[SEEN_PREFIX + str(d.public_id)] = out.version
         flash("success", f"Saved: {label(out.from_status).lower()} → {label(out.to_status).lower()}.")
         st.rerun()
+
+
+def _triage_controls(actor: Actor, d: svc.ReturnDetail, may_decide: bool) -> None:
+    fresh = d.status == "pending_triage"
+    with st.expander("Run triage now" if fresh else "Re-run triage", expanded=fresh):
+        with unit_of_work(actor) as uow:
+            versions = svc.policy_versions(uow)
+        if not versions:
+            st.caption("This business has no policy version yet.")
+            return
+        names = [v for v, _ in versions]
+        active = {v for v, a in versions if a}
+        version = st.selectbox("Policy version", names, key=f"review_policy_{d.public_id}",
+                               format_func=lambda v: f"{v} (active)" if v in active else v)
+        st.caption("A new return moves on (approved, denied, or to review); a return under review keeps its status "
+                   "and gets a fresh recommendation.")
+        if st.button("Run triage", disabled=not may_decide, key="review_triage"):
+            try:
+                with unit_of_work(actor) as uow:
+                    out = triage_return(uow, d.id, policy_version=None if version in active else version)
+            except DokaniError as err:
+                show_domain_error(err)
+                return
+            st.session_state.pop(SEEN_PREFIX + str(d.public_id), None)  # the reviewer saw this change happen
+            flash("success", f"Triaged under {out.policy_version}: {out.recommendation.replace('_', ' ')}, "
+                             f"now {label(out.status_after).lower()}.")
+            st.rerun()
 
 
 def _customer(d: svc.ReturnDetail) -> None:

@@ -204,3 +204,20 @@ def test_hostile_order_email_evidence_and_transcript_stay_text(fresh_db):
     assert "evil.example" not in md and "<b>" not in md and "javascript:" not in md
     links = [b.proto.url for b in at.get("link_button")]
     assert links == ["https://ok.example/p.png"]  # only the http(s) evidence is a link
+
+
+def test_triage_one_new_return_from_its_panel_under_a_chosen_version(fresh_db):
+    (rid, pid), = _rows(fresh_db, "SELECT id, public_id::text FROM return_requests WHERE business_id = %s "
+                                  "AND status = 'pending_triage' ORDER BY id LIMIT 1", ATLAS)
+    at = open_page("returns", slug="reviewer", query={"return": pid})
+    assert _button(at, "Approve").disabled  # not triaged yet: nothing to approve
+    at.selectbox(key=f"review_policy_{pid}").set_value("v1.0").run()
+    _button(at, "Run triage").click().run()
+    no_exceptions(at)
+    assert any("Triaged under v1.0" in s.value for s in at.success)
+    status, version, details = _rows(fresh_db, "SELECT status, policy_version_used, triage_details FROM return_requests "
+                                               "WHERE id = %s", rid)[0]
+    assert status != "pending_triage" and version == "v1.0"
+    rules = at.dataframe  # the rule trace is now shown, one row per clause the engine checked
+    assert any(list(df.value.columns[:2]) == ["Rule", "Outcome"] and len(df.value) == len(details["rules_fired"])
+               for df in rules)
