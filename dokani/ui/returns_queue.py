@@ -16,7 +16,7 @@ from dokani.errors import DokaniError, Invalid
 from dokani.return_status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.triage_service import triage_pending
 from dokani.ui.errors import show_domain_error
-from dokani.ui.returns_review import flash, show_flash
+from dokani.ui.returns_review import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
 SORTS = {
     "Oldest first": ("age", False),
@@ -26,9 +26,9 @@ SORTS = {
 }
 SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_time": "On time"}
 PAGE_SIZES = [25, 50, 100, 200]
-SNAPSHOT = "returns_queue_snapshot"
+SNAPSHOT = QUEUE_SNAPSHOT
 CURSORS = "returns_queue_cursors"
-GENERATION = "returns_queue_generation"
+GENERATION = QUEUE_GENERATION
 
 
 def _hours(value: float | None) -> str:
@@ -39,8 +39,7 @@ def _hours(value: float | None) -> str:
 
 def refresh() -> None:
     """Drop the snapshot and the selection; the next run reads the queue again."""
-    st.session_state.pop(SNAPSHOT, None)
-    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+    refresh_queue()
 
 
 def show(actor: Actor) -> None:
@@ -154,7 +153,8 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     else:
         st.caption(f"Page {number} · returns {first + 1:,}–{first + len(page.rows):,} of {page.total:,} matching")
     frame = page.to_frame()
-    frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
+    # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
+    frame.insert(0, "open", [f"/returns?return={r.public_id}&as={actor.user_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
     frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
     generation = st.session_state.get(GENERATION, 0)

@@ -42,8 +42,19 @@ def show_flash() -> None:
         st.text("\n".join(details))
 
 
+QUEUE_SNAPSHOT = "returns_queue_snapshot"
+QUEUE_GENERATION = "returns_queue_generation"
+
+
+def refresh_queue() -> None:
+    """Drop the queue's snapshot and its row selection; the next run reads the queue again."""
+    st.session_state.pop(QUEUE_SNAPSHOT, None)
+    st.session_state[QUEUE_GENERATION] = st.session_state.get(QUEUE_GENERATION, 0) + 1
+
+
 def close_review() -> None:
     st.query_params.pop("return", None)
+    refresh_queue()  # a decision made here must show in the queue
 
 
 def _locate(actor: Actor, public_id: str) -> UUID | None:
@@ -57,6 +68,16 @@ def _hours(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.0f} h" if value < 72 else f"{value / 24:.1f} days"
+
+
+def _share_link(public_id: UUID) -> str:
+    """The address of this panel, on this server when the browser told us where that is."""
+    try:
+        base = (st.context.url or "").split("?", 1)[0]
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare runs)
+        base = ""
+    base = base.rsplit("/returns", 1)[0] if "/returns" in base else base.rstrip("/")
+    return f"{base}/returns?return={public_id}"
 
 
 def show(actor: Actor, public_id: str) -> None:
@@ -88,6 +109,8 @@ def show(actor: Actor, public_id: str) -> None:
     st.subheader(f"Return {detail.public_id}")
     asked = f" · asked {detail.created_at:%Y-%m-%d %H:%M} UTC ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
     st.text(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}")  # customer data: text
+    st.caption("Link to share (opens this panel for any member of the business):")
+    st.code(_share_link(detail.public_id), language=None)
     if detail.is_test:
         st.info("A test return opened in the chat test lab: it is not in the live queue or its figures.")
     if seen_version != detail.version:

@@ -221,3 +221,17 @@ def test_triage_one_new_return_from_its_panel_under_a_chosen_version(fresh_db):
     rules = at.dataframe  # the rule trace is now shown, one row per clause the engine checked
     assert any(list(df.value.columns[:2]) == ["Rule", "Outcome"] and len(df.value) == len(details["rules_fired"])
                for df in rules)
+
+
+def test_back_to_the_queue_shows_the_decision(fresh_db):
+    (rid, pid), = _pending(fresh_db)
+    at = open_page("returns", slug="reviewer")
+    assert pid in set(at.dataframe[0].value["public_id"])
+    at.query_params["return"] = pid
+    at.run()
+    at.text_area(key=f"review_note_{pid}").input("ok").run()
+    _button(at, "Approve").click().run()
+    _button(at, "← Back to the queue").click().run()
+    no_exceptions(at)
+    assert "return" not in at.query_params
+    assert pid not in set(at.dataframe[0].value["public_id"])  # decided: no longer waiting
