@@ -124,12 +124,15 @@ def show(actor: Actor, public_id: str) -> None:
             st.session_state[seen_key] = detail.version
             st.rerun()
 
-    m = st.columns(4)
+    m = st.columns(5)
     m[0].metric("Order value", f"{detail.order_value:,.2f}")
     m[1].metric("Days since purchase", "unknown" if detail.days_since_purchase is None else str(detail.days_since_purchase))
     m[2].metric("Risk score", "—" if detail.risk_score is None else f"{detail.risk_score:.2f}")
-    m[3].metric("AI recommendation", (detail.ai_recommendation or "not triaged").replace("_", " "),
-                None if detail.ai_confidence is None else f"confidence {detail.ai_confidence:.0%}", delta_color="off")
+    short = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
+    m[3].metric("AI recommends", short.get(detail.ai_recommendation or "", detail.ai_recommendation or "not triaged"),
+                help=detail.ai_recommendation)
+    m[4].metric("Confidence", "not recorded" if detail.ai_confidence is None else f"{detail.ai_confidence:.0%}",
+                help="Stored by this console's triage engine; earlier recommendations have none")
 
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -138,7 +141,7 @@ def show(actor: Actor, public_id: str) -> None:
         _conversation(detail)
     with right:
         _decision(actor, detail, seen_version)
-        _recommendation(detail)
+    _recommendation(detail)
     _customer(detail)
     _timeline(detail)
 
