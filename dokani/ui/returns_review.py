@@ -130,7 +130,7 @@ def show(actor: Actor, public_id: str) -> None:
     m[2].metric("Risk score", "—" if detail.risk_score is None else f"{detail.risk_score:.2f}")
     short = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
     m[3].metric("AI recommends", short.get(detail.ai_recommendation or "", detail.ai_recommendation or "not triaged"),
-                help=detail.ai_recommendation)
+)
     m[4].metric("Confidence", "not recorded" if detail.ai_confidence is None else f"{detail.ai_confidence:.0%}",
                 help="Stored by this console's triage engine; earlier recommendations have none")
 
