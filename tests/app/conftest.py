@@ -1,0 +1,34 @@
+"""AppTest helpers: open a page of the real app, signed in as a demo user, against the test's database."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from db.demo import business, user
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query: dict | None = None) -> AppTest:
+    """Run app.py signed in as `slug` of `business_key`, switched to `pages/<page>.py`, and return the AppTest.
+
+    The database is whatever `DATABASE_URL` points at (use the `fresh_db` / `seeded_db` fixtures).
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["dokani_user_id"] = str(user(business_key, slug).user_id)
+    at.session_state["dokani_business_id"] = str(business(business_key).business_id)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.switch_page(f"pages/{page}.py")
+    return at.run()
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.fixture
+def page():
+    return open_page
