@@ -248,17 +248,12 @@ def validate(raw: dict | str) -> tuple[dict | None, dict[str, str]]:
     model, problems = validate_rules(raw)
     if model is None or problems:
         return None, dict(problems or {"rules": "invalid"})
-    return rules_to_store(model, raw), {}
+    return rules_to_store(model), {}
 
 
-def rules_to_store(model, raw: dict | str) -> dict:
-    """What is written to ``policies.rules``: the validated model with every key it was given, known or
-    not (unknown keys are kept, never dropped)."""
-    original = json.loads(raw) if isinstance(raw, str) else dict(raw)
-    dumped = model.model_dump(mode="json", exclude_unset=True)
-    merged = dict(original)
-    merged.update(dumped)
-    return merged
+def rules_to_store(model) -> dict:
+    """What is written to ``policies.rules``: every field spelled out, unknown keys kept as they were."""
+    return model.to_json()
 
 
 def _validated_or_raise(raw: dict | str) -> dict:
@@ -412,7 +407,7 @@ def activate(uow: UnitOfWork, policy_id: int, *, expected_lock_version: int | No
         raise Conflict(f"Version {row.version} was changed by someone else since you opened it. Reload and review it first.")
     _validated_or_raise(_as_dict(row.rules))
     gate_note = _check_suite(uow, row, require_passing_suite, override_note)
-    action = "policy.rolled_back" if row.retired_at is not None else "policy.activated"
+    action = "policy.rolled_back" if (row.retired_at is not None or row.state == "retired") else "policy.activated"
     _switch_active(uow, row, action, "; ".join(n for n in (note, gate_note) if n) or None)
     _commit(uow, "Another version was activated at the same moment. Reload and try again.")
     return get_version(uow, row.id)

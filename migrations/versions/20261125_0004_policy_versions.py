@@ -121,6 +121,9 @@ def upgrade() -> None:
                 WHEN NEW.effective_date IS NOT NULL AND NEW.effective_date <= now() THEN 'retired'
                 ELSE 'draft' END;
             END IF;
+            IF NEW.state = 'retired' AND NEW.retired_at IS NULL THEN
+              NEW.retired_at := coalesce(NEW.effective_date, now());
+            END IF;
           ELSE
             IF NEW.is_active IS DISTINCT FROM OLD.is_active AND NEW.state IS NOT DISTINCT FROM OLD.state THEN
               NEW.state := CASE WHEN coalesce(NEW.is_active, false) THEN 'active' ELSE 'retired' END;
