@@ -1,7 +1,104 @@
-"""Calls page (being built)."""
+"""Calls: AI voice (ElevenLabs) and video (Tavus) calls — quality, latency, resolution, transcripts."""
+import plotly.express as px
 import streamlit as st
 
+from db.uow import unit_of_work
+from dokani import calls
+from dokani.ui import format as fmt
+from dokani.ui import pager
 from dokani.ui.context import current_actor
+from dokani.ui.period import period_picker
+from dokani.ui.text import plain
 
 actor = current_actor()
 st.title("Calls")
+
+top = st.columns([3, 1, 1, 1])
+with top[0]:
+    period = period_picker("calls_period")
+provider = top[1].selectbox("Provider", ["All", "elevenlabs", "tavus"], key="calls_provider")
+call_type = top[2].selectbox("Type", ["All", "voice", "video"], key="calls_type")
+status = top[3].selectbox("Status", ["All", "completed", "in_progress", "failed", "abandoned"], key="calls_status")
+flt = calls.CallFilter(
+    period=period,
+    provider=None if provider == "All" else provider,
+    call_type=None if call_type == "All" else call_type,
+    status=None if status == "All" else status,
+)
+filter_key = flt.model_dump_json(exclude={"period"}) + str(period.end.date()) + str(period.start.date())
+if st.session_state.get("calls_filter_key") != filter_key:
+    st.session_state["calls_filter_key"] = filter_key
+    pager.reset("calls")
+
+with unit_of_work(actor) as uow:
+    summary = calls.call_summary(uow, flt)
+    per_day = calls.calls_per_day(uow, flt)
+    personas = calls.quality_by_persona(uow, flt)
+    page = calls.list_calls(uow, flt, after=pager.current_cursor("calls"))
+
+if summary.calls == 0:
+    st.info("No calls match these filters. Widen the period or clear a filter.")
+    st.stop()
+
+m = st.columns(6)
+m[0].metric("Calls", fmt.number(summary.calls))
+m[1].metric("Completed", fmt.share(summary.completed / summary.calls))
+m[2].metric("Avg duration", fmt.duration_s(summary.avg_duration_s))
+m[3].metric("Avg quality (0–5)", fmt.number(summary.avg_quality, 2))
+m[4].metric("Latency p50 / p95", "no data" if summary.latency_p50_ms is None
+            else f"{summary.latency_p50_ms:,.0f} / {summary.latency_p95_ms or 0:,.0f} ms")
+m[5].metric("Resolved", fmt.share(summary.resolution_rate), help="calls whose analytics say resolved ÷ calls with a resolution")
+if summary.with_analytics < summary.calls:
+    st.caption(f"{summary.calls - summary.with_analytics} of {summary.calls} calls have no analytics yet; "
+               "latency, resolution and sentiment count only the others.")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Calls per day")
+    fig = px.bar(per_day, x="day", y="calls", color="provider", height=300)
+    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+    st.plotly_chart(fig, width="stretch")
+with right:
+    st.subheader("By persona")
+    st.dataframe(personas, hide_index=True, width="stretch")
+
+st.subheader("Calls")
+table = [
+    {"when": fmt.when(c.created_at), "type": c.call_type, "provider": c.provider, "status": c.status,
+     "duration": fmt.duration_s(c.duration_seconds), "quality": c.call_quality_score, "persona": c.persona,
+     "resolution": c.resolution or "—"}
+    for c in page.rows
+]
+picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="calls_table")
+pager.controls("calls", page.next_cursor)
+
+rows = picked.selection.rows if picked else []
+if not rows:
+    st.caption("Select a call to read its transcript.")
+    st.stop()
+
+with unit_of_work(actor) as uow:
+    detail = calls.call_detail(uow, page.rows[rows[0]].id)
+
+st.subheader(f"{detail.call.call_type.title()} call · {detail.call.provider} · {fmt.when(detail.call.created_at)}")
+info, talk = st.columns([1, 2])
+with info:
+    st.markdown("**Provider ids**")
+    for name, value in detail.external_ids.items():
+        st.text(f"{name}: {value}")
+    st.markdown("**Metrics**")
+    st.json(detail.metrics or {}, expanded=False)
+    st.markdown("**Customer feedback**")
+    if detail.customer_feedback:
+        st.text(f"rating: {detail.customer_feedback.get('rating', '—')}")
+        plain(detail.customer_feedback.get("comment"))
+    else:
+        st.caption("No feedback recorded.")
+with talk:
+    st.markdown("**Transcript**")
+    if not detail.transcript:
+        st.caption("No transcript for this call.")
+    for line in detail.transcript:
+        with st.chat_message("assistant" if line.speaker in ("agent", "ai", "assistant") else "user"):
+            stamp = "" if line.at_seconds is None else f"[{fmt.duration_s(line.at_seconds)}] "
+            st.text(f"{stamp}{line.message}")

@@ -1,7 +1,106 @@
-"""Risk page (being built)."""
+"""Risk: customer risk profiles and security events."""
+import pandas as pd
 import streamlit as st
 
+from db.uow import unit_of_work
+from dokani import risk
+from dokani.ui import format as fmt
+from dokani.ui import pager
 from dokani.ui.context import current_actor
+from dokani.errors import DokaniError
+from dokani.ui.errors import show_domain_error
+from dokani.ui.text import plain
 
 actor = current_actor()
 st.title("Risk")
+
+with unit_of_work(actor) as uow:
+    overview = risk.risk_overview(uow)
+
+if overview.customers == 0:
+    st.info("No customer risk profiles yet. Profiles appear once returns have been triaged.")
+m = st.columns(5)
+m[0].metric("Customers with a profile", fmt.number(overview.customers))
+m[1].metric("High risk (≥ 0.70)", fmt.number(overview.by_band["high"]))
+m[2].metric("Medium (0.35–0.70)", fmt.number(overview.by_band["medium"]))
+m[3].metric("Open critical / high events", fmt.number(overview.open_events["critical"] + overview.open_events["high"]))
+m[4].metric("Open events, all severities", fmt.number(sum(overview.open_events.values())))
+
+customers_tab, events_tab = st.tabs(["Customers", "Security events"])
+
+with customers_tab:
+    f = st.columns([2, 1])
+    search = f[0].text_input("Search customer email", key="risk_search", placeholder="part of an email address")
+    band = f[1].selectbox("Risk band", ["All", "high", "medium", "low"], key="risk_band")
+    filter_key = f"{search}|{band}"
+    if st.session_state.get("risk_filter_key") != filter_key:
+        st.session_state["risk_filter_key"] = filter_key
+        pager.reset("risk")
+    with unit_of_work(actor) as uow:
+        page = risk.risky_customers(uow, band=None if band == "All" else band, search=search or None,
+                                    after=pager.current_cursor("risk"))
+    if not page.rows:
+        st.caption("No customers match.")
+    else:
+        table = pd.DataFrame([r.model_dump() for r in page.rows])
+        picked = st.dataframe(
+            table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="risk_table",
+            column_config={"risk_score": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f")},
+        )
+        pager.controls("risk", page.next_cursor)
+        rows = picked.selection.rows if picked else []
+        if rows:
+            email = page.rows[rows[0]].customer_email
+            with unit_of_work(actor) as uow:
+                profile = risk.customer_risk(uow, email)
+            st.subheader("Customer")
+            plain(profile.customer_email)
+            c = st.columns(3)
+            c[0].metric("Risk score", fmt.number(profile.risk_score, 2), help=f"band: {profile.band or 'no data'}")
+            c[1].metric("Return frequency", fmt.number(profile.return_frequency))
+            c[2].metric("Returns on record", fmt.number(len(profile.returns)))
+            left, right = st.columns(2)
+            left.markdown("**Fraud indicators**")
+            left.json(profile.fraud_indicators or {}, expanded=True)
+            right.markdown("**Behaviour patterns**")
+            right.json(profile.behavior_patterns or {}, expanded=True)
+            st.markdown("**Returns**")
+            returns = profile.returns.assign(review=profile.returns["public_id"].map(lambda p: f"/returns?return={p}"))
+            st.dataframe(
+                returns.drop(columns=["public_id"]), hide_index=True, width="stretch",
+                column_config={"review": st.column_config.LinkColumn("review", display_text="open")},
+            )
+            st.markdown("**Security events**")
+            if profile.events.empty:
+                st.caption("None.")
+            else:
+                st.dataframe(profile.events, hide_index=True, width="stretch")
+        else:
+            st.caption("Select a customer to see their profile, returns and security events.")
+
+with events_tab:
+    severity = st.selectbox("Severity", ["All", *risk.SEVERITIES], key="risk_severity")
+    with unit_of_work(actor) as uow:
+        events = risk.open_security_events(uow, None if severity == "All" else severity)
+    if events.empty:
+        st.success("No open security events.")
+    else:
+        shown = events.drop(columns=["event_data"]).assign(id=events["id"].astype(str))
+        picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
+                              selection_mode="single-row", key="events_table")
+        rows = picked.selection.rows if picked else []
+        if rows:
+            event = events.iloc[rows[0]]
+            st.markdown(f"**{event['event_type']}** · {event['severity']}")
+            st.json(event["event_data"] or {}, expanded=True)
+            with st.form("resolve_event"):
+                note = st.text_input("Note", placeholder="what you checked")
+                if st.form_submit_button("Mark resolved"):
+                    try:
+                        with unit_of_work(actor) as uow:
+                            risk.resolve_security_event(uow, event["id"], note or None)
+                            uow.commit()
+                        st.success("Resolved.")
+                        st.rerun()
+                    except DokaniError as err:
+                        show_domain_error(err)

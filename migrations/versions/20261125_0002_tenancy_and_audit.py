@@ -145,7 +145,7 @@ def upgrade() -> None:
           FROM public.business_members m
           WHERE m.user_id = auth.uid()
             AND (nullif(current_setting('dokani.business_id', true), '') IS NULL
-                 OR m.business_id = current_setting('dokani.business_id', true)::uuid)
+                 OR m.business_id = nullif(current_setting('dokani.business_id', true), '')::uuid)
         $$;
         CREATE OR REPLACE FUNCTION dokani.member_role(b uuid) RETURNS text
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$

@@ -1,0 +1,41 @@
+"""Formatting shared by every page: money, shares, durations, and honest 'no data' for missing figures."""
+from __future__ import annotations
+
+from datetime import datetime
+
+NO_DATA = "no data"
+
+
+def money(value: float | None, currency: str = "$") -> str:
+    return NO_DATA if value is None else f"{currency}{value:,.2f}"
+
+
+def share(value: float | None) -> str:
+    return NO_DATA if value is None else f"{value:.0%}"
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    if value is None:
+        return NO_DATA
+    return f"{value:,.{digits}f}"
+
+
+def duration_s(seconds: float | None) -> str:
+    if seconds is None:
+        return NO_DATA
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {(seconds % 3600) // 60:02d}m"
+
+
+def hours(value: float | None) -> str:
+    if value is None:
+        return NO_DATA
+    return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
+
+
+def when(value: datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"

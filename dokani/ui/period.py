@@ -1,0 +1,13 @@
+"""The reporting-period picker used by the overview, calls and risk pages."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dokani.analytics import Period
+
+CHOICES = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365}
+
+
+def period_picker(key: str, default: str = "Last 90 days") -> Period:
+    label = st.segmented_control("Period", list(CHOICES), default=default, key=key) or default
+    return Period.last_days(CHOICES[label])
