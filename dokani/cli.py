@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 from db.engine import owner_url
 from db.url import redact
@@ -24,12 +25,27 @@ def register_migrate(sub) -> None:
 
 def _seed(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
-    from db.seed import SeedSize, seed_database
+    from db.seed import SeedError, SeedSize, database_is_empty, seed_database
 
+    if args.reset and args.if_empty:
+        return fail("--reset and --if-empty contradict each other: pick one")
     url = owner_url()
     upgrade(url)
+    if args.if_empty and not database_is_empty(url):
+        print(f"database {redact(url)} already has businesses: seeding skipped (use --reset to replace them)")
+        return 0
+    anchor = None
+    if args.anchor:
+        try:
+            anchor = datetime.fromisoformat(args.anchor)
+        except ValueError:
+            return fail(f"--anchor {args.anchor!r} is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM)")
     size = SeedSize(businesses=args.businesses, returns=args.returns, customers=args.customers, calls=args.calls)
-    summary = seed_database(url, seed=args.seed, size=size, progress=not args.quiet, reset=args.reset)
+    try:
+        summary = seed_database(url, seed=args.seed, size=size, progress=not args.quiet, reset=args.reset,
+                                anchor=anchor)
+    except SeedError as exc:
+        return fail(str(exc))
     print(summary.describe())
     return 0
 
@@ -42,6 +58,8 @@ def register_seed(sub) -> None:
     p.add_argument("--customers", type=int, default=0, help="distinct customers (default: returns / 3)")
     p.add_argument("--calls", type=int, default=0, help="AI voice/video calls (default: returns / 8)")
     p.add_argument("--reset", action="store_true", help="delete existing demo data first")
+    p.add_argument("--if-empty", action="store_true", help="seed only when the database has no business yet")
+    p.add_argument("--anchor", help="date the data is dated back from (default: start of today, UTC)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_seed)
 

@@ -69,17 +69,17 @@ table = [
      "resolution": c.resolution or "—"}
     for c in page.rows
 ]
-picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="calls_table")
+st.dataframe(table, hide_index=True, width="stretch")
 pager.controls("calls", page.next_cursor)
 
-rows = picked.selection.rows if picked else []
-if not rows:
-    st.caption("Select a call to read its transcript.")
+labels = {i: f"{fmt.when(c.created_at)} · {c.call_type} · {c.persona or c.provider} · {c.status}" for i, c in enumerate(page.rows)}
+chosen = st.selectbox("Open call", list(labels), format_func=labels.get, index=None,
+                      placeholder="Choose a call to read its transcript", key="calls_open")
+if chosen is None:
     st.stop()
 
 with unit_of_work(actor) as uow:
-    detail = calls.call_detail(uow, page.rows[rows[0]].id)
-
+    detail = calls.call_detail(uow, page.rows[chosen].id)
 st.subheader(f"{detail.call.call_type.title()} call · {detail.call.provider} · {fmt.when(detail.call.created_at)}")
 info, talk = st.columns([1, 2])
 with info:

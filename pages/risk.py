@@ -13,6 +13,8 @@ from dokani.ui.text import plain
 
 actor = current_actor()
 st.title("Risk")
+if flash := st.session_state.pop("risk_flash", None):
+    st.success(flash)
 
 with unit_of_work(actor) as uow:
     overview = risk.risk_overview(uow)
@@ -43,14 +45,14 @@ with customers_tab:
         st.caption("No customers match.")
     else:
         table = pd.DataFrame([r.model_dump() for r in page.rows])
-        picked = st.dataframe(
-            table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="risk_table",
+        st.dataframe(
+            table, hide_index=True, width="stretch",
             column_config={"risk_score": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f")},
         )
         pager.controls("risk", page.next_cursor)
-        rows = picked.selection.rows if picked else []
-        if rows:
-            email = page.rows[rows[0]].customer_email
+        email = st.selectbox("Open customer", [r.customer_email for r in page.rows], index=None,
+                             placeholder="Choose a customer to see their profile", key="risk_customer")
+        if email:
             with unit_of_work(actor) as uow:
                 profile = risk.customer_risk(uow, email)
             st.subheader("Customer")
@@ -75,8 +77,6 @@ with customers_tab:
                 st.caption("None.")
             else:
                 st.dataframe(profile.events, hide_index=True, width="stretch")
-        else:
-            st.caption("Select a customer to see their profile, returns and security events.")
 
 with events_tab:
     severity = st.selectbox("Severity", ["All", *risk.SEVERITIES], key="risk_severity")
@@ -85,12 +85,13 @@ with events_tab:
     if events.empty:
         st.success("No open security events.")
     else:
-        shown = events.drop(columns=["event_data"]).assign(id=events["id"].astype(str))
-        picked = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
-                              selection_mode="single-row", key="events_table")
-        rows = picked.selection.rows if picked else []
-        if rows:
-            event = events.iloc[rows[0]]
+        st.dataframe(events.drop(columns=["event_data", "id"]), hide_index=True, width="stretch")
+        labels = {i: f"{e.event_type} · {e.severity} · {e.customer_email or 'no customer'} · {e.created_at:%Y-%m-%d}"
+                  for i, e in enumerate(events.itertuples())}
+        chosen = st.selectbox("Event", list(labels), format_func=labels.get, index=None,
+                              placeholder="Choose an event to read or resolve", key="risk_event")
+        if chosen is not None:
+            event = events.iloc[chosen]
             st.markdown(f"**{event['event_type']}** · {event['severity']}")
             st.json(event["event_data"] or {}, expanded=True)
             with st.form("resolve_event"):
@@ -100,7 +101,7 @@ with events_tab:
                         with unit_of_work(actor) as uow:
                             risk.resolve_security_event(uow, event["id"], note or None)
                             uow.commit()
-                        st.success("Resolved.")
+                        st.session_state["risk_flash"] = f"Resolved: {event['event_type']} ({event['severity']})."
                         st.rerun()
                     except DokaniError as err:
                         show_domain_error(err)

@@ -1,0 +1,92 @@
+"""Benchmark: seed a large database once, then time each page's service calls and measure memory.
+
+    python -m bench [--returns 1000000] [--repeat 5] [--keep]
+
+Runs against `BENCH_DATABASE_URL` (an owner URL) or the embedded server, in a database of its own
+(`dokani_bench_<returns>`), which is reused on later runs unless `--reseed`. Prints one line per
+measurement (median and worst of `--repeat` runs, peak Python memory) and writes `artifacts/bench.json`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database(returns: int, reseed: bool) -> str:
+    import os
+
+    from db import embedded
+    from db.migrate import upgrade
+    from db.seed import SeedSize, seed_database
+    from db.url import with_database
+
+    server = os.environ.get("BENCH_DATABASE_URL") or embedded.ensure_running()
+    name = f"dokani_bench_{returns}"
+    with psycopg.connect(with_database(server, "postgres"), autocommit=True) as c:
+        exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and reseed:
+            c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if not exists:
+            c.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server, name)
+    upgrade(url)
+    with psycopg.connect(url) as c:
+        seeded = c.execute("SELECT count(*) FROM return_requests").fetchone()[0]
+    if seeded == 0:
+        started = time.perf_counter()
+        seed_database(url, seed=11, size=SeedSize(businesses=4, returns=returns), progress=True)
+        print(f"seed: {returns:,} returns in {time.perf_counter() - started:.1f} s")
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("VACUUM ANALYZE")
+    return url
+
+
+def measure(name: str, fn: Callable[[], object], repeat: int) -> dict:
+    fn()  # warm: plans, caches, pool
+    times = []
+    tracemalloc.start()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    result = {"name": name, "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
+              "peak_python_mib": round(peak / 2**20, 2)}
+    print(f"{name:<44} median {result['median_ms']:>9.1f} ms   max {result['max_ms']:>9.1f} ms   "
+          f"peak {result['peak_python_mib']:>7.2f} MiB")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--returns", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    import os
+
+    url = _database(args.returns, args.reseed)
+    os.environ["DATABASE_URL"] = url
+    from bench.scenarios import scenarios
+
+    results = [measure(name, fn, args.repeat) for name, fn in scenarios()]
+    out = ROOT / "artifacts"
+    out.mkdir(exist_ok=True)
+    (out / "bench.json").write_text(json.dumps({"returns": args.returns, "results": results}, indent=2))
+    print(f"wrote {out / 'bench.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The app shell and the overview page, driven with AppTest against a seeded database."""
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from db.demo import business
+from tests.app.conftest import no_exceptions, open_page
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_every_page_renders_without_exception(seeded_db):
+    for page in ("overview", "returns", "policies", "chat", "calls", "risk"):
+        at = open_page(page)
+        no_exceptions(at)
+        assert at.title, f"{page} has no title"
+
+
+def test_overview_figures_are_computed_from_the_database(seeded_db):
+    at = open_page("overview")
+    no_exceptions(at)
+    with psycopg.connect(seeded_db) as c:
+        total, waiting = c.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated'))
+            FROM return_requests WHERE business_id = %s AND created_at >= (now() AT TIME ZONE 'utc') - interval '90 days'
+            """,
+            (business("atlas").business_id,),
+        ).fetchone()
+    assert total > 0
+    assert _metric(at, "Return requests") == f"{total:,}"
+    assert _metric(at, "Awaiting a decision") == f"{waiting:,}"
+
+
+def test_business_switcher_changes_every_figure(seeded_db):
+    atlas = open_page("overview", "atlas")
+    bloom = open_page("overview", "bloom")
+    with psycopg.connect(seeded_db) as c:
+        counts = dict(c.execute(
+            "SELECT business_id, count(*) FROM return_requests "
+            "WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' GROUP BY 1"
+        ).fetchall())
+    assert _metric(atlas, "Return requests") == f"{counts[business('atlas').business_id]:,}"
+    assert _metric(bloom, "Return requests") == f"{counts[business('bloom').business_id]:,}"
+    assert at_sidebar_business(bloom) == str(business("bloom").business_id)
+
+
+def at_sidebar_business(at) -> str:
+    return next(s.value for s in at.sidebar.selectbox if s.label == "Business")
+
+
+def test_empty_database_says_so_instead_of_showing_zeros_as_data(empty_db):
+    at = open_page("overview")
+    no_exceptions(at)
+    assert any("No one can sign in yet" in i.value for i in at.sidebar.info)
+
+
+def test_unreachable_database_shows_a_banner_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    from db import engine
+
+    engine.dispose_all()
+    at = open_page("overview")
+    no_exceptions(at)
+    assert any("cannot be reached" in e.value for e in at.error)

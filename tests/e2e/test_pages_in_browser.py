@@ -1,0 +1,22 @@
+"""Every page renders in a real browser without an exception, with data from the database."""
+from __future__ import annotations
+
+from db.demo import user
+from tests.e2e.conftest import open_as
+
+PAGES = {"overview": "Overview", "returns": "Returns", "policies": "Polic", "chat": "Chat", "calls": "Calls", "risk": "Risk"}
+
+
+def test_every_page_renders_with_data(app_server, page):
+    owner = user("atlas", "owner").user_id
+    for path, title in PAGES.items():
+        open_as(page, app_server, path, owner)
+        heading = page.locator("h1").first
+        heading.wait_for()
+        assert title.lower() in heading.inner_text().lower(), path
+        assert page.locator("[data-testid=stException]").count() == 0, path
+        assert "Traceback" not in page.content(), path
+    open_as(page, app_server, "overview", owner)
+    metric = page.locator("[data-testid=stMetric]").filter(has_text="Return requests")
+    value = metric.locator("[data-testid=stMetricValue]").inner_text()
+    assert value.replace(",", "").isdigit() and int(value.replace(",", "")) > 0
