@@ -29,7 +29,7 @@ from dokani.triage import evaluate
 
 OUTCOMES = ("approve", "deny", "review")
 _OUTCOME = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
-_RECORDED = {"approved": "approve", "denied": "deny"}
+_RECORDED = {"approved": "approve", "completed": "approve", "denied": "deny"}
 REVIEW_LINK = "/returns?return={public_id}"
 Progress = Callable[[int, int], None]
 

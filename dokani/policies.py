@@ -192,24 +192,30 @@ def require_editor(uow: UnitOfWork) -> None:
 
 # ---------------------------------------------------------------- names
 
-_TRAILING_NUMBER = re.compile(r"^(.*?)(\d+)$")
+_LAST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 
 def suggest_next_name(existing: list[str], base: str | None) -> str:
-    """The next free name after `base`: its last number plus one ("v3" → "v4", "2.1" → "2.2",
-    "Holiday 2026" → "Holiday 2027"), skipping names already taken (case-insensitive). A name without a
+    """The next free name after `base`: its last number plus one ("v3" → "v4", "v1.1" → "v1.2",
+    "v1.2-draft" → "v1.3-draft", "release-09" → "release-10"), continuing after the highest number already
+    used with the same prefix and suffix and skipping names taken (case-insensitive). A name without a
     number gets " v2" appended."""
     taken = {n.strip().lower() for n in existing}
     base = (base or "").strip() or "v0"
-    m = _TRAILING_NUMBER.match(base)
-    prefix, number = (m.group(1), int(m.group(2))) if m else (base + " v", 1)
-    # Prefer continuing after the highest number already used with the same prefix.
-    same = [int(mm.group(2)) for n in existing if (mm := _TRAILING_NUMBER.match(n.strip())) and mm.group(1) == prefix]
-    number = max([number, *same])
-    width = len(m.group(2)) if m and m.group(2).startswith("0") else 0
+    m = _LAST_NUMBER.match(base)
+    if m:
+        prefix, digits, suffix = m.groups()
+    else:
+        prefix, digits, suffix = base + " v", "1", ""
+    number = int(digits)
+    for name in existing:
+        mm = _LAST_NUMBER.match(name.strip())
+        if mm and mm.group(1) == prefix and mm.group(3) == suffix:
+            number = max(number, int(mm.group(2)))
+    width = len(digits) if digits.startswith("0") else 0
     while True:
         number += 1
-        candidate = f"{prefix}{str(number).zfill(width)}"
+        candidate = f"{prefix}{str(number).zfill(width)}{suffix}"
         if candidate.lower() not in taken:
             return candidate
 
@@ -535,7 +541,7 @@ Computed from the returns that name the version in `return_requests.policy_versi
 
 - **usage_statistics**: `returns` (how many), `first_used` / `last_used` (their created_at range),
   `by_status` and `by_recommendation` (counts), `automated` (the AI recommended auto-approve or auto-deny),
-  `automation_rate` = automated ÷ returns, `refunded_value` = Σ order_value of approved returns,
+  `automation_rate` = automated ÷ returns, `refunded_value` = Σ order_value of approved (or completed) returns,
   `avg_processing_ms`.
 - **compliance_metrics**: `decided` = approved + denied returns that had an automatic recommendation;
   `agreement_rate` = decided returns whose final status matches it (auto-approve → approved,
@@ -571,12 +577,12 @@ SELECT policy_id,
        count(id) AS returns,
        min(created_at) AS first_used, max(created_at) AS last_used,
        count(id) FILTER (WHERE rec IN ('approve', 'deny')) AS automated,
-       coalesce(sum(order_value) FILTER (WHERE status = 'approved'), 0) AS refunded_value,
+       coalesce(sum(order_value) FILTER (WHERE status IN ('approved', 'completed')), 0) AS refunded_value,
        avg(processing_time_ms) AS avg_processing_ms,
-       count(id) FILTER (WHERE status IN ('approved', 'denied') AND rec IN ('approve', 'deny')) AS decided,
-       count(id) FILTER (WHERE (status = 'approved' AND rec = 'approve') OR (status = 'denied' AND rec = 'deny')) AS agreed,
-       count(id) FILTER (WHERE status = 'approved' AND days_since_purchase IS NOT NULL) AS approved_checked,
-       count(id) FILTER (WHERE status = 'approved' AND days_since_purchase IS NOT NULL
+       count(id) FILTER (WHERE status IN ('approved', 'completed', 'denied') AND rec IN ('approve', 'deny')) AS decided,
+       count(id) FILTER (WHERE (status IN ('approved', 'completed') AND rec = 'approve') OR (status = 'denied' AND rec = 'deny')) AS agreed,
+       count(id) FILTER (WHERE status IN ('approved', 'completed') AND days_since_purchase IS NOT NULL) AS approved_checked,
+       count(id) FILTER (WHERE status IN ('approved', 'completed') AND days_since_purchase IS NOT NULL
                          AND (final_sale OR days_since_purchase > window_days)) AS violations
 FROM r
 GROUP BY policy_id

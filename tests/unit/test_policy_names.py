@@ -30,3 +30,8 @@ def test_case_insensitive_uniqueness():
 
 def test_empty_business():
     assert suggest_next_name([], None) == "v1"
+
+
+def test_suffix_after_the_number_is_kept():
+    assert suggest_next_name(["v1.0", "v1.1", "v1.2-draft"], "v1.1") == "v1.2"
+    assert suggest_next_name(["v1.0", "v1.1", "v1.2-draft"], "v1.2-draft") == "v1.3-draft"
