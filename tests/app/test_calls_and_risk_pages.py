@@ -34,7 +34,7 @@ def test_opening_a_call_shows_its_transcript_as_plain_text(seeded_db):
     at = open_page("calls")
     box = at.selectbox(key="calls_open")
     for option in range(len(box.options)):
-        at.selectbox(key="calls_open").select_index(option).run()
+        at.selectbox(key="calls_open").set_value(option).run()
         no_exceptions(at)
         if at.chat_message:
             break
@@ -62,7 +62,7 @@ def test_resolving_a_security_event_writes_who_and_when_with_an_audit_row(fresh_
             "SELECT count(*) FROM security_events WHERE business_id = %s AND NOT coalesce(resolved, false)", (ATLAS,)
         ).fetchone()[0]
     assert open_before > 0
-    at.selectbox(key="risk_event").select_index(0).run()
+    at.selectbox(key="risk_event").set_value(0).run()
     at.text_input[-1].input("checked the addresses")
     next(b for b in at.button if b.label == "Mark resolved").click().run()
     no_exceptions(at)
