@@ -134,9 +134,9 @@ with rules_tab:
 with diff_tab:
     c = st.columns(2)
     active = next((v for v in versions if v.state == "active"), versions[-1])
-    left = c[0].selectbox("Left", ids, index=ids.index(active.id), key="diff_left",
+    left = c[0].selectbox("Left", ids, index=ids.index(active.id), key=f"diff_left_{version.id}",
                           format_func=lambda i: f"{by_id[i].version} · {by_id[i].state}")
-    right = c[1].selectbox("Right", ids, index=ids.index(version.id), key="diff_right",
+    right = c[1].selectbox("Right", ids, index=ids.index(version.id), key=f"diff_right_{version.id}",
                            format_func=lambda i: f"{by_id[i].version} · {by_id[i].state}")
     same_too = st.checkbox("Show unchanged fields too", key="diff_same")
     if by_id[left].version == by_id[right].version:
@@ -155,7 +155,11 @@ with backtest_tab:
     st.caption("Replay this version over past returns with the same triage engine the queue uses, and compare "
                "each outcome with another version's.")
     fresh = bt_ui.run_controls(actor, version, versions)
-    result = fresh or backtests.get(version.id)
+    if fresh is not None:  # stored: rerun so the version list shows it too
+        st.session_state["policy_flash"] = (f"Backtest stored: {fresh.outcomes_changed:,} of "
+                                            f"{fresh.returns_evaluated:,} outcomes change.")
+        st.rerun()
+    result = backtests.get(version.id)
     if result is None:
         st.info("This version has not been backtested yet.")
     else:

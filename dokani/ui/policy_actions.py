@@ -15,6 +15,7 @@ from dokani.errors import DokaniError, Invalid
 from dokani.ui.errors import show_domain_error
 
 FLASH = "policy_flash"
+FLASH_ERROR = "policy_flash_error"
 SELECTED = "policy_selected"
 SELECT_NEXT = "policy_select_next"  # applied before the version picker is drawn on the next run
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -33,6 +34,9 @@ def show_flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         st.success(message, icon="✅")
+    problem = st.session_state.pop(FLASH_ERROR, None)
+    if problem:
+        st.error(problem, icon="✋")
 
 
 def problems_key(policy_id: int) -> str:
@@ -51,8 +55,11 @@ def run(actor, action: Callable, *, success: str | Callable | None = None, selec
         with unit_of_work(actor) as uow:
             result = action(uow)
     except Invalid as err:
-        if problems_for is not None:
+        if problems_for is not None and err.problems:
+            # Rerun so each message is drawn next to its field; the summary waits at the top of the page.
             st.session_state[problems_key(problems_for)] = err.problems
+            st.session_state[FLASH_ERROR] = str(err)
+            st.rerun()
         show_domain_error(err)
         return None
     except DokaniError as err:

@@ -10,8 +10,10 @@ import streamlit as st
 from db.uow import unit_of_work
 from dokani import backtest
 from dokani.backtest import OUTCOMES, BacktestResult
+from dokani.errors import DokaniError
 from dokani.policies import PolicyVersion
 from dokani.ui import format as fmt
+from dokani.ui.errors import show_domain_error
 
 PERIODS = {"All past returns": None, "Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "Custom dates": -1}
 
@@ -46,9 +48,14 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
         def progress(done: int, total: int) -> None:
             bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} returns")
 
-        with unit_of_work(actor) as uow:
-            result = backtest.backtest_policy(uow, version.id, baseline_policy_id=baseline.id, since=since,
-                                              until=until, progress=progress)
+        try:
+            with unit_of_work(actor) as uow:
+                result = backtest.backtest_policy(uow, version.id, baseline_policy_id=baseline.id, since=since,
+                                                  until=until, progress=progress)
+        except DokaniError as err:
+            status.update(label="Backtest not run", state="error")
+            show_domain_error(err)
+            return None
         status.update(label=f"Backtest finished: {result.returns_evaluated:,} returns replayed", state="complete")
     return result
 
