@@ -4,21 +4,22 @@ from __future__ import annotations
 import streamlit as st
 
 from dokani.ui.bootstrap import ensure_demo_database
-from dokani.ui.context import sidebar_actor
+from dokani.ui.context import mark_shell_ran, sidebar_actor
 from dokani.ui.errors import page_guard
 
-st.set_page_config(page_title="Dokani console", page_icon="↩️", layout="wide")
+st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_return:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview", default=True),
-    st.Page("pages/returns.py", title="Returns", icon="📦", url_path="returns"),
-    st.Page("pages/policies.py", title="Policies", icon="📜", url_path="policies"),
-    st.Page("pages/chat.py", title="Chat test lab", icon="💬", url_path="chat"),
-    st.Page("pages/calls.py", title="Calls", icon="📞", url_path="calls"),
-    st.Page("pages/risk.py", title="Risk", icon="🛡️", url_path="risk"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
+    st.Page("pages/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
+    st.Page("pages/policies.py", title="Policies", icon=":material/policy:", url_path="policies"),
+    st.Page("pages/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
+    st.Page("pages/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
+    st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
 ]
 
 navigation = st.navigation(PAGES)
+mark_shell_ran()
 st.session_state["dokani_actor"] = None
 with page_guard():
     ensure_demo_database()

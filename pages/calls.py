@@ -40,14 +40,16 @@ if summary.calls == 0:
     st.info("No calls match these filters. Widen the period or clear a filter.")
     st.stop()
 
-m = st.columns(6)
+m = st.columns(4)
 m[0].metric("Calls", fmt.number(summary.calls))
 m[1].metric("Completed", fmt.share(summary.completed / summary.calls))
 m[2].metric("Avg duration", fmt.duration_s(summary.avg_duration_s))
 m[3].metric("Avg quality (0–5)", fmt.number(summary.avg_quality, 2))
-m[4].metric("Latency p50 / p95", "no data" if summary.latency_p50_ms is None
-            else f"{summary.latency_p50_ms:,.0f} / {summary.latency_p95_ms or 0:,.0f} ms")
-m[5].metric("Resolved", fmt.share(summary.resolution_rate), help="calls whose analytics say resolved ÷ calls with a resolution")
+m = st.columns(4)
+m[0].metric("Latency p50", fmt.NO_DATA if summary.latency_p50_ms is None else f"{summary.latency_p50_ms:,.0f} ms")
+m[1].metric("Latency p95", fmt.NO_DATA if summary.latency_p95_ms is None else f"{summary.latency_p95_ms:,.0f} ms")
+m[2].metric("Resolved", fmt.share(summary.resolution_rate), help="calls whose analytics say resolved ÷ calls with a resolution")
+m[3].metric("Avg sentiment (−1…1)", fmt.number(summary.avg_sentiment, 2))
 if summary.with_analytics < summary.calls:
     st.caption(f"{summary.calls - summary.with_analytics} of {summary.calls} calls have no analytics yet; "
                "latency, resolution and sentiment count only the others.")

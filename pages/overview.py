@@ -33,7 +33,7 @@ c[2].metric(
     "Median triage time",
     fmt.NO_DATA if kpis.median_processing_ms is None else f"{kpis.median_processing_ms:,.0f} ms",
 )
-c[3].metric("Customer satisfaction", fmt.number(kpis.avg_satisfaction, 2), help="average score on returns that have one")
+c[3].metric("Customer satisfaction (1–5)", fmt.number(kpis.avg_satisfaction, 2), help="average score on returns that have one")
 c = st.columns(4)
 c[0].metric("Open security events", fmt.number(kpis.open_security_events))
 c[1].metric("AI calls", fmt.number(kpis.calls))
@@ -56,7 +56,7 @@ with right:
             by_category,
             hide_index=True,
             width="stretch",
-            column_config={"value": st.column_config.NumberColumn("order value", format="$%.2f")},
+            column_config={"value": st.column_config.NumberColumn("order value", format="dollar")},
         )
     st.subheader("People vs. the AI")
     if agreement.empty:

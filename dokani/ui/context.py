@@ -68,8 +68,31 @@ def switch_business(business_id: UUID) -> bool:
     return False
 
 
+SHELL_KEY = "dokani_shell_ran"
+
+
+def mark_shell_ran() -> None:
+    st.session_state[SHELL_KEY] = True
+
+
+def _run_through_shell() -> None:
+    """A deep link opened as the first page of a server can run the page file alone.
+
+    Streamlit treats a ``pages/`` folder next to the entry point as a v1 multipage app until
+    ``st.navigation`` has run once in the server process; a first request for ``/returns?...``
+    would then skip ``app.py`` (sign-in, business, navigation). Switch the process to
+    ``st.navigation`` mode and rerun, so ``app.py`` runs and resolves the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+
 def current_actor() -> Actor:
     """The acting user, as set up by ``app.py``; pages call this."""
+    if SHELL_KEY not in st.session_state:
+        _run_through_shell()
     actor = st.session_state.get("dokani_actor")
     if actor is None:
         st.info("Choose who you are signed in as in the sidebar.")
