@@ -377,6 +377,11 @@ def _suite_gate() -> SuiteGate | None:
     return getattr(module, "latest_suite_result", None)
 
 
+def suite_gate_available() -> bool:
+    """True when the chat test lab's scenario suites can gate activation."""
+    return _suite_gate() is not None
+
+
 def _check_suite(uow: UnitOfWork, row: Policy, require_passing_suite: bool, override_note: str | None) -> str | None:
     """The optional gate "activation requires a passing scenario suite". Returns a note for the audit row."""
     if not require_passing_suite:

@@ -172,7 +172,7 @@ with activate_tab:
     elif version.state == "active":
         st.success(f"This version is active since {fmt.when(version.effective_date)}.")
     else:
-        gate_available = policies._suite_gate() is not None
+        gate_available = policies.suite_gate_available()
         require_suite = override = None
         if gate_available:
             require_suite = st.checkbox("Require a passing scenario suite", value=True, key="act_suite")
