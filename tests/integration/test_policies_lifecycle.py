@@ -196,3 +196,24 @@ def test_other_businesses_versions_are_invisible(atlas):
     make_business(atlas["url"], "bloom")
     with unit_of_work(actor_for("bloom", "owner")) as uow:
         assert policies.list_versions(uow) == []
+
+
+def test_activation_can_require_a_passing_scenario_suite(atlas, monkeypatch):
+    import sys
+    import types
+
+    results = {"v3": {"passed": False}}
+    lab = types.ModuleType("dokani.scenarios")
+    lab.latest_suite_result = lambda uow, version: results.get(version)
+    monkeypatch.setitem(sys.modules, "dokani.scenarios", lab)
+    admin = actor_for("atlas", "admin")
+    with unit_of_work(admin) as uow:
+        draft = policies.new_draft(uow, atlas["v2"])
+    with unit_of_work(admin) as uow:
+        with pytest.raises(NotAllowed, match="failed its latest suite run"):
+            policies.activate(uow, draft.id, require_passing_suite=True)
+    assert _states(atlas["url"])["v3"] == "draft"
+    with unit_of_work(admin) as uow:
+        policies.activate(uow, draft.id, require_passing_suite=True, override_note="hotfix approved by ops")
+    note = one(atlas["url"], "SELECT note FROM audit_log WHERE action = 'policy.activated'")[0][0]
+    assert "hotfix approved by ops" in note
