@@ -66,7 +66,8 @@ rules_tab, diff_tab, backtest_tab, activate_tab, history_tab = st.tabs(
 with rules_tab:
     head = st.columns(4)
     head[0].metric("State", version.state)
-    head[1].metric("Effective", fmt.when(version.effective_date) if version.effective_date else "—")
+    head[1].metric("Effective", f"{version.effective_date:%Y-%m-%d}" if version.effective_date and version.state != "draft"
+                   else "—", help=fmt.when(version.effective_date) if version.effective_date else None)
     head[2].metric("Impact score", fmt.number(version.policy_impact_score, 1))
     head[3].metric("Returns that used it", fmt.number(version.usage_statistics.get("returns")))
 
@@ -133,22 +134,25 @@ with rules_tab:
 # ------------------------------------------------------------------ diff
 with diff_tab:
     c = st.columns(2)
-    active = next((v for v in versions if v.state == "active"), versions[-1])
-    left = c[0].selectbox("Left", ids, index=ids.index(active.id), key=f"diff_left_{version.id}",
+    # Compare with the active version; the active one itself with the newest other version.
+    others = [v for v in versions if v.id != version.id]
+    base = next((v for v in others if v.state == "active"), others[0] if others else version)
+    left = c[0].selectbox("Left", ids, index=ids.index(base.id), key=f"diff_left_{version.id}",
                           format_func=lambda i: f"{by_id[i].version} · {by_id[i].state}")
     right = c[1].selectbox("Right", ids, index=ids.index(version.id), key=f"diff_right_{version.id}",
                            format_func=lambda i: f"{by_id[i].version} · {by_id[i].state}")
     same_too = st.checkbox("Show unchanged fields too", key="diff_same")
-    if by_id[left].version == by_id[right].version:
-        st.caption("Pick two different versions.")
-    frame = diff_frame(by_id[left].rules, by_id[right].rules, by_id[left].version, by_id[right].version,
-                       include_same=same_too)
-    if frame.empty:
-        st.info("No differences: the two versions have the same rules.")
+    if left == right:
+        st.caption("Pick two different versions to compare.")
     else:
-        changed = int((frame["change"] != "same").sum())
-        st.caption(f"{changed} field(s) differ.")
-        st.dataframe(frame, hide_index=True, width="stretch", key="diff_table")
+        frame = diff_frame(by_id[left].rules, by_id[right].rules, by_id[left].version, by_id[right].version,
+                           include_same=same_too)
+        if frame.empty:
+            st.info("No differences: the two versions have the same rules.")
+        else:
+            changed = int((frame["change"] != "same").sum())
+            st.caption(f"{changed} field(s) differ.")
+            st.dataframe(frame, hide_index=True, width="stretch", key="diff_table")
 
 # ------------------------------------------------------------------ backtest
 with backtest_tab:

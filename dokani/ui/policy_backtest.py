@@ -14,6 +14,7 @@ from dokani.errors import DokaniError
 from dokani.policies import PolicyVersion
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
+from dokani.ui.policy_actions import md
 
 PERIODS = {"All past returns": None, "Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "Custom dates": -1}
 
@@ -65,8 +66,8 @@ def show_result(result: BacktestResult) -> None:
     period = ("all past returns" if result.period_start is None and result.period_end is None else
               f"{fmt.when(result.period_start) if result.period_start else 'the start'} – "
               f"{fmt.when(result.period_end) if result.period_end else 'now'}")
-    st.caption(f"{result.policy_version} compared with {result.baseline_version} over {period}; "
-               f"run {when} by {result.created_by_email or 'unknown'}.")
+    st.caption(f"{md(result.policy_version)} compared with {md(result.baseline_version)} over {period}; "
+               f"run {when} by {md(result.created_by_email or 'unknown')}.")
     if result.returns_evaluated == 0:
         st.info("No returns in this period, so nothing could be replayed. Choose a longer period.")
         return
@@ -74,7 +75,8 @@ def show_result(result: BacktestResult) -> None:
     m[0].metric("Returns replayed", fmt.number(result.returns_evaluated))
     m[1].metric("Outcomes that change", fmt.number(result.outcomes_changed),
                 help="returns whose engine outcome (approve / deny / review) differs between the two versions")
-    m[2].metric("Refund value change", fmt.money(result.refund_value_change),
+    change = result.refund_value_change
+    m[2].metric("Refund value change", f"{'+' if change >= 0 else '−'}{fmt.money(abs(change))}",
                 help="Σ (refund under this version − refund under the baseline); a refund is order value × "
                      "(1 − restocking fee %) when the engine approves automatically, else 0")
     m[3].metric("Differs from recorded decisions", fmt.share(

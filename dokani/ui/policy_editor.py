@@ -11,7 +11,7 @@ from dokani.policies import PolicyVersion
 from dokani.policy_rules import KNOWN_CATEGORIES, KNOWN_EVIDENCE, KNOWN_REASONS, PolicyRules
 from dokani.ui import format as fmt
 
-STATE_BADGE = {"draft": "✏️ draft", "scheduled": "⏰ scheduled", "active": "✅ active", "retired": "🗄️ retired"}
+STATE_BADGE = {"draft": "draft", "scheduled": "scheduled", "active": "active", "retired": "retired"}
 KNOWN_FIELDS = set(PolicyRules.model_fields)
 
 
@@ -22,7 +22,8 @@ def version_table(versions: list[PolicyVersion], backtests: dict[int, Any]) -> p
         rows.append({
             "version": v.version,
             "state": STATE_BADGE.get(v.state, v.state),
-            "effective": fmt.when(v.effective_date) if v.effective_date else "—",
+            # a draft has no effective date yet (whatever an imported row says)
+            "effective": fmt.when(v.effective_date) if v.effective_date and v.state != "draft" else "—",
             "last changed by": v.last_changed_by or "no edits recorded",
             "changed at": fmt.when(v.last_changed_at) if v.last_changed_at else "—",
             "impact score": v.policy_impact_score,
@@ -52,7 +53,7 @@ def _problem(problems: dict[str, str], *fields: str) -> None:
 
 def show_rules_readonly(rules: dict) -> None:
     """A version's rules as a short form-like summary, then the full JSON."""
-    known = {k: v for k, v in rules.items() if k in KNOWN_FIELDS}
+    known = {k: rules[k] for k in PolicyRules.model_fields if k in rules}
     other = {k: v for k, v in rules.items() if k not in KNOWN_FIELDS}
     summary = pd.DataFrame(
         [{"field": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)}
