@@ -16,6 +16,7 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani.analytics import Period
 from dokani.errors import NotFound
+from dokani.payloads import CallEvent, CallMetrics, CustomerFeedback, parse_events
 
 # Numbers read from call_analytics.metrics; a call without a key simply does not count for that figure.
 _NUM = "CASE WHEN jsonb_typeof(a.metrics -> '{key}') = 'number' THEN (a.metrics ->> '{key}')::numeric END"
@@ -67,9 +68,9 @@ class TranscriptLine(BaseModel):
 class CallDetail(BaseModel):
     call: CallRow
     external_ids: dict[str, str]
-    customer_feedback: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    events: list[Any] = Field(default_factory=list)
+    customer_feedback: CustomerFeedback = Field(default_factory=CustomerFeedback)
+    metrics: CallMetrics | None = None
+    events: list[CallEvent] = Field(default_factory=list)
     transcript: list[TranscriptLine] = Field(default_factory=list)
 
 
@@ -210,9 +211,9 @@ def call_detail(uow: UnitOfWork, call_id: UUID) -> CallDetail:
     return CallDetail(
         call=CallRow(**row),
         external_ids=ids,
-        customer_feedback=extra["customer_feedback"] or {},
-        metrics=(analytics or {}).get("metrics") or {},
-        events=(analytics or {}).get("events") or [],
+        customer_feedback=CustomerFeedback.model_validate(extra["customer_feedback"] or {}),
+        metrics=CallMetrics.model_validate(analytics["metrics"] or {}) if analytics else None,
+        events=parse_events(analytics["events"]) if analytics else [],
         transcript=[TranscriptLine(speaker=l["speaker"], message=l["message"],
                                    at_seconds=float(l["at_seconds"]) if l["at_seconds"] is not None else None) for l in lines],
     )

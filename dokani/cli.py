@@ -135,7 +135,30 @@ def register_policies(sub) -> None:
     bt.set_defaults(handler=_policies_backtest)
 
 
-COMMANDS = [register_migrate, register_seed, register_policies]
+def _test_persona(args: argparse.Namespace) -> int:
+    from dokani.chat_cli import run_test_persona
+
+    return run_test_persona(args)
+
+
+def register_test_persona(sub) -> None:
+    p = sub.add_parser(
+        "test-persona",
+        help="run a scenario suite against a persona and a policy version (exit 1 when a scenario fails)",
+        description="Run a scenario suite (docs/scenario_suites.md) in the chat test lab; each scenario is logged "
+        "in persona_test_logs. Exit status: 0 all passed, 1 a scenario failed, 2 bad input.",
+    )
+    p.add_argument("suite_file", metavar="SUITE_FILE", help="YAML or JSON suite file")
+    p.add_argument("--business", required=True, metavar="ID", help="business id (uuid) or exact business name")
+    p.add_argument("--persona", required=True, metavar="NAME_OR_ID", help="persona config name or id")
+    p.add_argument("--policy", metavar="VERSION", help="policy version (default: the suite's, else the active one)")
+    p.add_argument("--as", dest="as_email", metavar="EMAIL",
+                   help="act as this member of the business (default: the business owner)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_test_persona)
+
+
+COMMANDS = [register_migrate, register_seed, register_test_persona, register_policies]
 
 
 def fail(message: str) -> int:

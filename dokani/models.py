@@ -108,6 +108,9 @@ class ReturnRequest(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     denied_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     return_history: Mapped[int | None] = mapped_column(Integer, server_default=text("0"), nullable=True)
+    # Not in the schema document (revision 0005): opened in a chat test session or a suite run; never live.
+    is_test: Mapped[bool] = mapped_column(Boolean, server_default=text("false"), nullable=False)
+    test_session_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True), ForeignKey("chat_sessions.id"), nullable=True)
 
 
 class ChatSession(Base):

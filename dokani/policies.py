@@ -390,9 +390,10 @@ def _check_suite(uow: UnitOfWork, row: Policy, require_passing_suite: bool, over
     if gate is None:
         return "suite gate requested but the scenario lab is not installed; not checked"
     result = gate(uow, row.version)
-    passed = getattr(result, "passed", None)
+    # dokani.scenarios.SuiteRunSummary.passed_all: every scenario of the latest run passed.
+    passed = getattr(result, "passed_all", None)
     if passed is None and isinstance(result, dict):
-        passed = result.get("passed")
+        passed = result.get("passed_all")
     if passed:
         return "scenario suite passed"
     if override_note and override_note.strip():

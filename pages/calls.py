@@ -89,13 +89,27 @@ with info:
     for name, value in detail.external_ids.items():
         st.text(f"{name}: {value}")
     st.markdown("**Metrics**")
-    st.json(detail.metrics or {}, expanded=False)
-    st.markdown("**Customer feedback**")
-    if detail.customer_feedback:
-        st.text(f"rating: {detail.customer_feedback.get('rating', '—')}")
-        plain(detail.customer_feedback.get("comment"))
+    if detail.metrics is None:
+        st.caption("No analytics for this call yet.")
     else:
+        mx = detail.metrics
+        st.text(
+            f"latency p50 / p95: {fmt.number(mx.latency_ms_p50)} / {fmt.number(mx.latency_ms_p95)} ms\n"
+            f"interruptions: {fmt.number(mx.interruptions)}\n"
+            f"sentiment: {fmt.number(mx.sentiment, 2)}\n"
+            f"resolution: {mx.resolution or fmt.NO_DATA}\n"
+            f"words per minute: {fmt.number(mx.words_per_minute)}"
+        )
+    if detail.events:
+        st.markdown("**Events**")
+        st.dataframe([{"at": fmt.duration_s(e.t), "event": e.type} for e in detail.events], hide_index=True, width="stretch")
+    st.markdown("**Customer feedback**")
+    fb = detail.customer_feedback
+    if fb.rating is None and not fb.comment:
         st.caption("No feedback recorded.")
+    else:
+        st.text(f"rating: {fb.rating if fb.rating is not None else fmt.NO_DATA} / 5")
+        plain(fb.comment)
 with talk:
     st.markdown("**Transcript**")
     if not detail.transcript:

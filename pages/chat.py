@@ -1,7 +1,18 @@
-"""Chat page (being built)."""
+"""Chat test lab: talk to the customer-service agent as a simulated customer, run scenario suites, manage personas."""
 import streamlit as st
 
+from dokani.ui import chat_personas, chat_sessions, chat_suites
 from dokani.ui.context import current_actor
 
 actor = current_actor()
-st.title("Chat")
+st.title("Chat test lab")
+st.caption("Test a persona against a return-policy version (the active one or a draft) before customers meet it. "
+           "Returns opened here are test data and never reach the live queue.")
+
+chat_tab, suites_tab, personas_tab = st.tabs(["Test chat", "Scenario suites", "Personas"])
+with chat_tab:
+    chat_sessions.show(actor)
+with suites_tab:
+    chat_suites.show(actor)
+with personas_tab:
+    chat_personas.show(actor)

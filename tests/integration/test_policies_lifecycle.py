@@ -199,10 +199,11 @@ def test_other_businesses_versions_are_invisible(atlas):
 
 
 def test_activation_can_require_a_passing_scenario_suite(atlas, monkeypatch):
+    # A stand-in for the lab's module (its real latest_suite_result reads persona_test_logs).
     import sys
     import types
 
-    results = {"v3": {"passed": False}}
+    results = {"v3": {"passed_all": False}}
     lab = types.ModuleType("dokani.scenarios")
     lab.latest_suite_result = lambda uow, version: results.get(version)
     monkeypatch.setitem(sys.modules, "dokani.scenarios", lab)

@@ -1,0 +1,117 @@
+"""The Chat test lab page (AppTest): create a session, chat, see the agent's decision, run a suite, edit personas."""
+from __future__ import annotations
+
+import psycopg
+
+from db.demo import business
+from tests.app.conftest import no_exceptions, open_page
+
+ATLAS = business("atlas").business_id
+
+
+def _order(url):
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT order_id, customer_email, product_name FROM mock_orders WHERE business_id = %s "
+            "ORDER BY order_id LIMIT 1", (ATLAS,)).fetchone()
+
+
+def _texts(at) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_create_a_session_chat_and_open_a_test_return(fresh_db):
+    order_id, email, product = _order(fresh_db)
+    at = open_page("chat", slug="tester")
+    no_exceptions(at)
+    assert at.title[0].value == "Chat test lab"
+    assert len(at.selectbox(key="chat_pick").options) > 1  # the demo sessions are listed
+    at.selectbox(key="chat_pick").set_value("__new__").run()
+    at.text_input(key="chat_new_name").input("AppTest jacket")
+    at.text_input(key="chat_new_email").input(email)
+    at.text_input(key="chat_new_order").input(order_id)
+    at.button(key="FormSubmitter:chat_lab_new_session-Create session").click().run()
+    no_exceptions(at)
+    picked = at.selectbox(key="chat_pick")
+    assert "AppTest jacket" in picked.format_func(picked.value)
+    at.chat_input(key=next(k for k in _keys(at) if k.startswith("chat_input_"))).set_value(
+        f"I want to return order {order_id}, it arrived damaged [photo]").run()
+    no_exceptions(at)
+    texts = _texts(at)
+    assert f"I want to return order {order_id}, it arrived damaged [photo]" in texts
+    reply = next(t for t in texts if "test return #" in t)
+    assert order_id in reply
+    with psycopg.connect(fresh_db) as conn:
+        status, is_test = conn.execute(
+            "SELECT status, is_test FROM return_requests WHERE order_id = %s AND is_test", (order_id,)).fetchone()
+    words = {"approved": "approved", "denied": "denied", "pending_review": "review"}
+    assert is_test and words[status] in reply  # the reply says what the engine decided
+    assert any(e.label.startswith("Details: return_request") for e in at.expander)
+
+
+def _keys(at) -> list[str]:
+    return [w.key for w in at.chat_input]
+
+
+def test_customer_text_is_rendered_as_plain_text(fresh_db):
+    at = open_page("chat", slug="tester")
+    key = next(k for k in _keys(at) if k.startswith("chat_input_"))
+    at.chat_input(key=key).set_value("**bold** <b>html</b> [link](http://evil.example)").run()
+    no_exceptions(at)
+    assert "**bold** <b>html</b> [link](http://evil.example)" in _texts(at)
+    assert not any("evil.example" in m.value for m in at.markdown)
+
+
+def test_a_bad_session_form_says_what_is_wrong(fresh_db):
+    at = open_page("chat", slug="tester")
+    at.selectbox(key="chat_pick").set_value("__new__").run()
+    at.text_input(key="chat_new_email").input("not-an-email")
+    at.button(key="FormSubmitter:chat_lab_new_session-Create session").click().run()
+    no_exceptions(at)
+    assert at.error and "cannot be created" in at.error[0].value
+    assert any("customer_email" in c.value for c in at.caption)
+
+
+def test_run_the_example_suite_from_the_page(fresh_db):
+    at = open_page("chat", slug="tester")
+    persona = at.selectbox(key="suite_persona")
+    persona.select_index(next(i for i, o in enumerate(persona.options) if o.startswith("Ava"))).run()
+    at.selectbox(key="suite_policy").set_value("v1.1").run()
+    at.button(key="suite_run").click().run()
+    no_exceptions(at)
+    assert at.success and at.success[0].value.startswith("All scenarios passed")
+    frame = at.dataframe[[i for i, d in enumerate(at.dataframe) if "Scenario" in d.value.columns][0]].value
+    assert set(frame["Result"]) == {"pass"} and len(frame) == 5
+    with psycopg.connect(fresh_db) as conn:
+        runs = conn.execute("SELECT count(*) FROM persona_test_logs WHERE test_result->>'suite' = 'Atlas returns basics'").fetchone()[0]
+    assert runs == 5
+
+
+def test_a_failing_suite_shows_the_failing_expectation(fresh_db):
+    at = open_page("chat", slug="tester")
+    persona = at.selectbox(key="suite_persona")
+    persona.select_index(next(i for i, o in enumerate(persona.options) if o.startswith("Ava"))).run()
+    at.selectbox(key="suite_policy").set_value("v1.2-draft").run()
+    at.button(key="suite_run").click().run()
+    no_exceptions(at)
+    assert at.error and "scenarios failed" in at.error[0].value
+    assert any("triage outcome: expected 'auto_approve'" in t for t in _texts(at))
+
+
+def test_set_the_default_persona(fresh_db):
+    at = open_page("chat", slug="admin")
+    pick = at.selectbox(key="persona_pick")
+    pick.select_index(next(i for i, o in enumerate(pick.options) if o.startswith("Max"))).run()
+    at.button(key="persona_default").click().run()
+    no_exceptions(at)
+    with psycopg.connect(fresh_db) as conn:
+        defaults = conn.execute("SELECT config_name FROM provider_configs WHERE business_id = %s AND is_default "
+                                "AND provider = 'elevenlabs'", (ATLAS,)).fetchall()
+    assert [d[0] for d in defaults] == ["Max (brisk voice)"]
+
+
+def test_a_reviewer_reads_but_cannot_chat(seeded_db):
+    at = open_page("chat", slug="reviewer")
+    no_exceptions(at)
+    assert any("can read test sessions" in i.value for i in at.info)
+    assert at.chat_input and all(c.disabled for c in at.chat_input)
