@@ -179,7 +179,9 @@ with activate_tab:
         gate_available = policies.suite_gate_available()
         require_suite = override = None
         if gate_available:
-            require_suite = st.checkbox("Require a passing scenario suite", value=True, key="act_suite")
+            require_suite = st.checkbox("Require a passing scenario suite", value=False, key="act_suite",
+                                        help="refuse unless the latest suite run against this version passed "
+                                             "every scenario (see the Chat test lab)")
             override = st.text_input("Override note (activate even without a passing suite)", key="act_override")
         note = st.text_input("Note for the audit trail (optional)", key=f"act_note_{version.id}")
         kwargs = dict(require_passing_suite=bool(require_suite), override_note=override or None)

@@ -142,3 +142,23 @@ def test_schedule_a_draft_for_later(fresh_db):
     at.button(key="act_schedule").click().run()
     no_exceptions(at)
     assert _rows(fresh_db, "SELECT state FROM policies WHERE id = %s", draft[0]) == [("scheduled",)]
+
+
+def test_the_optional_suite_gate_follows_the_latest_suite_run(fresh_db):
+    from db.uow import unit_of_work
+    from dokani.scenarios import latest_suite_result
+    from tests.conftest import actor_for
+
+    draft = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0]
+    with unit_of_work(actor_for("atlas", "admin")) as uow:
+        run = latest_suite_result(uow, draft[1])
+    may_activate = bool(run and run.passed_all)
+    at = open_page("policies", slug="admin")
+    at = _pick(at, draft[1])
+    at.checkbox(key="act_suite").check().run()
+    at.button(key="act_now").click().run()
+    no_exceptions(at)
+    state = _rows(fresh_db, "SELECT state FROM policies WHERE id = %s", draft[0])[0][0]
+    assert state == ("active" if may_activate else "draft")
+    if not may_activate:
+        assert any("suite" in e.value for e in at.error)
