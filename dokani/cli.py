@@ -141,6 +141,77 @@ def register_triage(sub) -> None:
     p.set_defaults(handler=_triage)
 
 
+def _policy_actors(business: str | None):
+    """One owner/admin identity per business (read with the owner connection: this is an operator's command);
+    the work itself runs through the app role under row-level security as that person."""
+    from sqlalchemy import text
+
+    from db.engine import owner_engine
+    from db.uow import Actor
+
+    sql = ("SELECT DISTINCT ON (m.business_id) m.business_id, m.user_id, m.role, m.email, p.business_name "
+           "FROM business_members m JOIN profiles p ON p.business_id = m.business_id "
+           "WHERE m.role IN ('owner', 'admin') AND (CAST(:b AS text) IS NULL OR p.business_name ILIKE :b "
+           "OR CAST(m.business_id AS text) = :b) ORDER BY m.business_id, m.role DESC")
+    with owner_engine().connect() as conn:
+        rows = conn.execute(text(sql), {"b": business}).all()
+    return [(r.business_name, Actor(user_id=r.user_id, business_id=r.business_id, role=r.role, email=r.email))
+            for r in rows]
+
+
+def _policies_apply_due(args: argparse.Namespace) -> int:
+    from db.uow import unit_of_work
+    from dokani import policies
+
+    for name, actor in _policy_actors(args.business):
+        with unit_of_work(actor) as uow:
+            applied = policies.apply_due_schedules(uow)
+        for v in applied:
+            print(f"{name}: {v.version} took effect (scheduled for {v.effective_date:%Y-%m-%d %H:%M})")
+    return 0
+
+
+def _policies_backtest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from db.uow import unit_of_work
+    from dokani import backtest, policies
+
+    actors = _policy_actors(args.business)
+    if len(actors) != 1:
+        return fail("--business must name exactly one business (its name or id)")
+    name, actor = actors[0]
+    with unit_of_work(actor) as uow:
+        wanted = next((v for v in policies.list_versions(uow) if v.version == args.version), None)
+    if wanted is None:
+        return fail(f"{name} has no policy version {args.version!r}")
+    bar = tqdm(total=0, unit="returns", desc=f"backtest {args.version}")
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    with unit_of_work(actor) as uow:
+        result = backtest.backtest_policy(uow, wanted.id, progress=progress)
+    bar.close()
+    print(f"{result.returns_evaluated} returns replayed; {result.outcomes_changed} outcomes change vs "
+          f"{result.baseline_version} ({', '.join(f'{k}: {v}' for k, v in result.transitions.items()) or 'none'}); "
+          f"refund value change {result.refund_value_change:+.2f}")
+    return 0
+
+
+def register_policies(sub) -> None:
+    p = sub.add_parser("policies", help="policy versions: apply due schedules (for a cron), backtest a version")
+    actions = p.add_subparsers(dest="policies_action", required=True)
+    due = actions.add_parser("apply-due", help="activate every scheduled version whose time has come")
+    due.add_argument("--business", help="a business name or id (default: every business)")
+    due.set_defaults(handler=_policies_apply_due)
+    bt = actions.add_parser("backtest", help="replay a version over all past returns of a business")
+    bt.add_argument("--business", required=True, help="a business name or id")
+    bt.add_argument("--version", required=True, help="the version name")
+    bt.set_defaults(handler=_policies_backtest)
+
+
 def _test_persona(args: argparse.Namespace) -> int:
     from dokani.chat_cli import run_test_persona
 
@@ -164,7 +235,7 @@ def register_test_persona(sub) -> None:
     p.set_defaults(handler=_test_persona)
 
 
-COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona]
+COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies]
 
 
 def fail(message: str) -> int:

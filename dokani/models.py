@@ -67,6 +67,12 @@ class Policy(Base):
     policy_impact_score: Mapped[Decimal | None] = mapped_column(Numeric, server_default=text("0"), nullable=True)
     usage_statistics: Mapped[Any | None] = mapped_column(JSONB, server_default=text("'{}'"), nullable=True)
     compliance_metrics: Mapped[Any | None] = mapped_column(JSONB, server_default=text("'{}'"), nullable=True)
+    # Lifecycle columns (revision 0004): draft / scheduled / active / retired, optimistic lock, lineage.
+    state: Mapped[str] = mapped_column(Text, server_default=text("'draft'"), nullable=False)
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("0"), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("now()"), nullable=False)
+    based_on_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("policies.id"), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class ReturnRequest(Base):
@@ -520,4 +526,25 @@ class AuditLog(Base):
     before: Mapped[Any | None] = mapped_column(JSONB)
     after: Mapped[Any | None] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("now()"))
+
+
+class PolicyBacktest(Base):
+    """The stored result of replaying a policy version over a business's past returns (revision 0004)."""
+
+    __tablename__ = "policy_backtests"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    policy_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("policies.id"))
+    policy_version: Mapped[str] = mapped_column(Text)
+    period_start: Mapped[datetime | None] = mapped_column(DateTime)
+    period_end: Mapped[datetime | None] = mapped_column(DateTime)
+    returns_evaluated: Mapped[int] = mapped_column(Integer)
+    outcomes_changed: Mapped[int] = mapped_column(Integer)
+    refund_value_change: Mapped[Decimal] = mapped_column(Numeric, server_default=text("0"))
+    summary: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'"))
+    flips: Mapped[Any] = mapped_column(JSONB, server_default=text("'[]'"))
+    created_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    created_by_email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("now()"))

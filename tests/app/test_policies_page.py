@@ -1,0 +1,164 @@
+"""The policies page, driven with AppTest against a seeded database of the test's own."""
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from db.demo import business
+from tests.app.conftest import no_exceptions, open_page
+
+ATLAS = business("atlas").business_id
+
+
+def _rows(url, sql, *params):
+    with psycopg.connect(url) as c:
+        return c.execute(sql, params).fetchall()
+
+
+def _pick(at, version_name: str):
+    box = at.selectbox(key="policy_selected")
+    index = next(i for i, label in enumerate(box.options) if label.startswith(version_name + " ·"))
+    return box.select_index(index).run()
+
+
+def test_the_version_list_shows_every_version_with_its_state(seeded_db):
+    at = open_page("policies")
+    no_exceptions(at)
+    table = at.dataframe[0].value
+    expected = _rows(seeded_db, "SELECT version, state FROM policies WHERE business_id = %s", ATLAS)
+    assert sorted(zip(table["version"], table["state"].str.split().str[-1])) == sorted(expected)
+    active = _rows(seeded_db, "SELECT id FROM policies WHERE business_id = %s AND is_active", ATLAS)[0][0]
+    assert at.selectbox(key="policy_selected").value == active  # opens on the active version
+
+
+def test_draft_from_active_edit_window_save_and_activate(fresh_db):
+    at = open_page("policies", slug="admin")
+    no_exceptions(at)
+    # the active version is selected by default and is read-only
+    assert any("read-only" in c.value for c in at.caption)
+    at.button(key=[b.key for b in at.button if b.key and b.key.startswith("new_draft_")][0]).click().run()
+    no_exceptions(at)
+    assert any("created from" in s.value for s in at.success)
+    draft_id, name, lock = _rows(fresh_db, "SELECT id, version, lock_version FROM policies WHERE business_id = %s "
+                                 "AND state = 'draft' ORDER BY id DESC LIMIT 1", ATLAS)[0]
+    key = f"pe_{draft_id}_{lock}"
+    at.number_input(key=f"{key}_window").set_value(-5).run()
+    at.button(key=f"{key}_save").click().run()
+    no_exceptions(at)
+    assert any("return_window_days" in e.value for e in at.error)  # field-level message
+    assert _rows(fresh_db, "SELECT lock_version FROM policies WHERE id = %s", draft_id)[0][0] == lock
+    at.number_input(key=f"{key}_window").set_value(40).run()
+    at.button(key=f"{key}_save").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT rules->>'return_window_days' FROM policies WHERE id = %s", draft_id)[0][0] == "40"
+    at.button(key="act_now").click().run()
+    no_exceptions(at)
+    active = _rows(fresh_db, "SELECT id, rules->>'return_window_days' FROM policies "
+                   "WHERE business_id = %s AND is_active", ATLAS)
+    assert active == [(draft_id, "40")]
+
+
+def test_a_stale_save_is_refused_with_a_clear_message(fresh_db):
+    at = open_page("policies", slug="admin")
+    draft_id, name, lock = _rows(fresh_db, "SELECT id, version, lock_version FROM policies WHERE business_id = %s "
+                                 "AND state = 'draft' ORDER BY id LIMIT 1", ATLAS)[0]
+    at = _pick(at, name)
+    no_exceptions(at)
+    # Another admin saves the same draft meanwhile.
+    with psycopg.connect(fresh_db) as c:
+        c.execute("UPDATE policies SET lock_version = lock_version + 1, "
+                  "rules = jsonb_set(rules, '{return_window_days}', '21') WHERE id = %s", (draft_id,))
+    key = f"pe_{draft_id}_{lock}"
+    at.number_input(key=f"{key}_window").set_value(99).run()
+    at.button(key=f"{key}_save").click().run()
+    no_exceptions(at)
+    assert any("nothing was overwritten" in w.value for w in at.warning)
+    assert _rows(fresh_db, "SELECT rules->>'return_window_days' FROM policies WHERE id = %s", draft_id)[0][0] == "21"
+    assert at.number_input(key=f"{key}_window").value == 99  # the user's edit is still there
+
+
+def test_malformed_json_is_refused_field_by_field(fresh_db):
+    at = open_page("policies", slug="admin")
+    draft_id, name, lock = _rows(fresh_db, "SELECT id, version, lock_version FROM policies WHERE business_id = %s "
+                                 "AND state = 'draft' ORDER BY id LIMIT 1", ATLAS)[0]
+    at = _pick(at, name)
+    key = f"pe_{draft_id}_{lock}"
+    at.segmented_control(key=f"{key}_mode").set_value("JSON").run()
+    at.text_area(key=f"{key}_json").set_value('{"return_window_days": 30,').run()
+    at.button(key=f"{key}_save").click().run()
+    no_exceptions(at)
+    assert any("malformed JSON" in e.value for e in at.error)
+
+
+def test_diff_shows_changed_fields_side_by_side(seeded_db):
+    at = open_page("policies")
+    names = dict(_rows(seeded_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = _pick(at, names["draft"])
+    frame = next(d.value for d in at.dataframe if "field" in d.value.columns and "change" in d.value.columns)
+    assert list(frame.columns)[1:3] == [names["active"], names["draft"]]
+    assert "return_window_days" in set(frame["field"])
+
+
+def test_backtest_runs_shows_changes_and_is_listed(fresh_db):
+    at = open_page("policies", slug="admin")
+    names = dict(_rows(fresh_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = _pick(at, names["draft"])
+    at.button(key="bt_run").click().run()
+    no_exceptions(at)
+    replayed = next(m.value for m in at.metric if m.label == "Returns replayed")
+    total = _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s", ATLAS)[0][0]
+    assert replayed == f"{total:,}"
+    stored = _rows(fresh_db, "SELECT returns_evaluated, outcomes_changed FROM policy_backtests")
+    assert stored and stored[0][0] == total
+    table = at.dataframe[0].value
+    row = table[table["version"] == names["draft"]].iloc[0]
+    assert row["latest backtest"].startswith(f"{stored[0][1]} of {total}")
+
+
+def test_reviewers_see_no_editing_controls(seeded_db):
+    at = open_page("policies", slug="reviewer")
+    no_exceptions(at)
+    assert not [b for b in at.button if b.key and (b.key.startswith("new_draft_") or b.key.startswith("act_"))]
+    assert any("only owners and admins" in c.value for c in at.caption)
+
+
+def test_roll_back_to_a_retired_version(fresh_db):
+    at = open_page("policies", slug="owner")
+    retired = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'retired'", ATLAS)[0]
+    at = _pick(at, retired[1])
+    at.button(key="act_rollback").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT id FROM policies WHERE business_id = %s AND is_active", ATLAS) == [(retired[0],)]
+    assert any("Rolled back" in s.value for s in at.success)
+    assert _rows(fresh_db, "SELECT action FROM audit_log WHERE entity = 'policy' ORDER BY id DESC LIMIT 1") == \
+        [("policy.rolled_back",)]
+
+
+def test_schedule_a_draft_for_later(fresh_db):
+    at = open_page("policies", slug="admin")
+    draft = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0]
+    at = _pick(at, draft[1])
+    at.button(key="act_schedule").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT state FROM policies WHERE id = %s", draft[0]) == [("scheduled",)]
+
+
+def test_the_optional_suite_gate_follows_the_latest_suite_run(fresh_db):
+    from db.uow import unit_of_work
+    from dokani.scenarios import latest_suite_result
+    from tests.conftest import actor_for
+
+    draft = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0]
+    with unit_of_work(actor_for("atlas", "admin")) as uow:
+        run = latest_suite_result(uow, draft[1])
+    may_activate = bool(run and run.passed_all)
+    at = open_page("policies", slug="admin")
+    at = _pick(at, draft[1])
+    at.checkbox(key="act_suite").check().run()
+    at.button(key="act_now").click().run()
+    no_exceptions(at)
+    state = _rows(fresh_db, "SELECT state FROM policies WHERE id = %s", draft[0])[0][0]
+    assert state == ("active" if may_activate else "draft")
+    if not may_activate:
+        assert any("suite" in e.value for e in at.error)
