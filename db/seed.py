@@ -110,6 +110,10 @@ def _rng(seed: int, *parts) -> random.Random:
     return random.Random(":".join(str(p) for p in (seed, *parts)))
 
 
+UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+UUID_V4 = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
+
+
 def _uuid(rng: random.Random) -> UUID:
     return UUID(int=rng.getrandbits(128), version=4)
 
@@ -120,6 +124,22 @@ def _money(x: float) -> float:
 
 def _j(value) -> str:
     return json.dumps(value, separators=(", ", ": "))
+
+
+NULL = "\\N"  # COPY text format
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _esc(value: str) -> str:
+    """A value for a COPY text line: backslash, tab and line breaks escaped."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _v(value) -> str:
+    """Any value (None, str, number, datetime, UUID) for a COPY text line."""
+    return NULL if value is None else _esc(str(value))
 
 
 @dataclass
@@ -202,19 +222,33 @@ class _Loader:
     def __init__(self, conn: psycopg.Connection, bar, counts: dict[str, int]):
         self.conn, self.bar, self.counts = conn, bar, counts
 
-    def copy(self, table: str, columns: str, rows) -> int:
+    def copy(self, table: str, columns: str, rows, lines: bool = False) -> int:
+        """COPY ``rows`` into ``table``: tuples (adapted by psycopg) or, with ``lines``, ready COPY text lines."""
         name = table if "." in table else f"public.{table}"
         n = 0
         bar = self.bar
         if bar is not None:
             bar.set_postfix_str(table)
         with self.conn.cursor() as cur, cur.copy(f"COPY {name} ({columns}) FROM STDIN") as cp:
-            write = cp.write_row
-            for row in rows:
-                write(row)
-                n += 1
-                if bar is not None and not n % 5000:
-                    bar.update(5000)
+            if lines:
+                batch: list[str] = []
+                for line in rows:
+                    batch.append(line)
+                    n += 1
+                    if not n % 5000:
+                        cp.write("".join(batch).encode())
+                        batch.clear()
+                        if bar is not None:
+                            bar.update(5000)
+                if batch:
+                    cp.write("".join(batch).encode())
+            else:
+                write = cp.write_row
+                for row in rows:
+                    write(row)
+                    n += 1
+                    if bar is not None and not n % 5000:
+                        bar.update(5000)
         if bar is not None:
             bar.update(n % 5000)
         self.counts[table] = self.counts.get(table, 0) + n
@@ -303,10 +337,12 @@ class _Skeleton:
 
 
 def _orders(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
+    """COPY lines of a business's orders: one per return it cites (unless unknown), then a fifth more unreturned."""
     rng = _rng(seed, "orders", b.index)
     rand = rng.random
-    cat, cust, prefix = b.catalogue, b.customers, b.prefix
-    bid = b.id
+    cat = [(_esc(name), category, price) for name, category, price in b.catalogue]
+    cust, prefix, bid = b.customers, b.prefix, b.id
+    hour = timedelta(hours=1)
     oid = b.first_order_id
     for i in range(b.n_returns):
         oid += 1
@@ -314,16 +350,17 @@ def _orders(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
             continue
         name, category, price = cat[sk.product[i]]
         q = sk.qty[i]
-        purchased = anchor - timedelta(hours=sk.age_h[i] + 24 * sk.days[i] + 6 * rand())
-        yield (oid - 1, f"{prefix}-{1_000_000 + i}", purchased, cust[sk.customer[i]], name, category, price,
-               _ORDER_STATUS_OF.get(sk.status[i], "delivered"), q, _money(price * q), bid)
+        purchased = anchor - (sk.age_h[i] + 24 * sk.days[i] + 6 * rand()) * hour
+        yield (f"{oid - 1}\t{prefix}-{1_000_000 + i}\t{purchased}\t{cust[sk.customer[i]]}\t{name}\t{category}\t"
+               f"{price:.2f}\t{_ORDER_STATUS_OF.get(sk.status[i], 'delivered')}\t{q}\t{price * q:.2f}\t{bid}\n")
     n, nc, nprod = b.n_returns, len(cust), len(cat)
     for k in range(n // 5):  # orders nobody returned
         name, category, price = cat[int(nprod * rand())]
         q = 1 if rand() < 0.8 else 2
-        purchased = anchor - timedelta(hours=2 + 4300 * rand())
-        yield (oid, f"{prefix}-{1_000_000 + n + k}", purchased, cust[int(nc * rand())], name, category, price,
-               "delivered" if rand() < 0.93 else "shipped", q, _money(price * q), bid)
+        purchased = anchor - (2 + 4300 * rand()) * hour
+        status = "delivered" if rand() < 0.93 else "shipped"
+        yield (f"{oid}\t{prefix}-{1_000_000 + n + k}\t{purchased}\t{cust[int(nc * rand())]}\t{name}\t{category}\t"
+               f"{price:.2f}\t{status}\t{q}\t{price * q:.2f}\t{bid}\n")
         oid += 1
 
 
@@ -337,9 +374,9 @@ RETURN_COLUMNS = (
 
 
 def _returns(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
+    """COPY lines of a business's return requests (the hot loop of a scale run: lookups, no per-row JSON)."""
     rng = _rng(seed, "returns", b.index)
-    rand, randint, choice = rng.random, rng.randint, rng.choice
-    getrandbits = rng.getrandbits
+    rand, randint, getrandbits = rng.random, rng.randint, rng.getrandbits
     cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, b.id
     n, nc = b.n_returns, len(cust)
     b.cust_returns = array("i", bytes(4 * nc))
@@ -351,82 +388,108 @@ def _returns(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
     flagged.clear()
     linked.clear()
 
-    weighted = [r for r, w in zip(C.REASONS, C.REASON_WEIGHTS) for _ in range(w)]
-    reasons_of = [weighted if category in C.FITTING_CATEGORIES else [r for r in weighted if r != "doesnt_fit"]
+    weighted = [k for k, w in enumerate(C.REASON_WEIGHTS) for _ in range(w)]
+    no_fit = C.REASONS.index("doesnt_fit")
+    reasons_of = [weighted if category in C.FITTING_CATEGORIES else [r for r in weighted if r != no_fit]
                   for _, category, _ in cat]
-    reason_index = {r: k for k, r in enumerate(C.REASONS)}
-    # (reason, product) -> texts, precomputed (only {days} is filled in per row)
-    texts = {
-        (r, p): [t.format(product=cat[p][0], days="{days}", defect=d) for t in C.REASON_TEXTS[r]
-                 for d in C.DEFECTS[cat[p][1]][: 3 if r == "defective" else 1]]
-        for r in C.REASONS for p in range(len(cat))
-    }
+    # (reason, product) -> [(text, its JSON)], precomputed; only {days} is filled in per row
+    texts = [
+        [[(t, _j(t)) for t in (tpl.format(product=cat[p][0], days="{days}", defect=d)
+                               for tpl in C.REASON_TEXTS[r] for d in C.DEFECTS[cat[p][1]][: 3 if r == "defective" else 1])]
+         for p in range(len(cat))]
+        for r in C.REASONS
+    ]
     replies = [[_j(t.format(product=name)) for t in C.AGENT_REPLIES] for name, _, _ in cat]
     follow_ups = [_j(t) for t in C.CUSTOMER_FOLLOW_UPS]
     flag_names = [[f] for f in C.FRAUD_FLAGS] + [
         [f, g] for k, f in enumerate(C.FRAUD_FLAGS) for g in C.FRAUD_FLAGS[k + 1:]]
     flag_sets = [_j({f: True for f in names}) for names in flag_names]
     flag_texts = [", ".join(names) for names in flag_names]
-    flag_factors = [[f for f in names if f in ("address_mismatch", "evidence_reused")] for names in flag_names]
-    flag_bits = [1 << k for k in range(4)] + [
-        (1 << k) | (1 << m) for k in range(4) for m in range(k + 1, 4)]
+    flag_factors = [tuple(f for f in names if f in ("address_mismatch", "evidence_reused")) for names in flag_names]
+    flag_bits = [1 << k for k in range(4)] + [(1 << k) | (1 << m) for k in range(4) for m in range(k + 1, 4)]
+    n_flag_sets = len(flag_sets)
+    json_lists: dict[tuple, str] = {}
+    reasoning_templates = {k: [_esc(t) for t in v] for k, v in C.AI_REASONING.items()}
+    notes_of = [None, None] + [[_esc(t) for t in C.ADMIN_NOTES[s]] for s in ("approved", "denied", "escalated",
+                                                                             "completed")]
+    escalations = [_esc(t) for t in C.ESCALATION_REASONS]
     active_since_h = 24 * POLICY_AGE_DAYS[1] + 3 * b.index
     hostile_left = 3 if b.index == 0 else 0
     evidence_base = f"https://evidence.dokani.example/{b.demo.key}"
     rid = b.first_return_id - 1
     high_risk = "electronics"
+    N = NULL
+    triage_tail = f"\\N\t{{}}\t\\N"  # risk, fraud flags, triage agent of an untriaged return
+    hour, minute, second = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
+    statuses = STATUSES
+    status_of, age_of, customer_of, product_of = sk.status, sk.age_h, sk.customer, sk.product
+    qty_of, days_of, known_of = sk.qty, sk.days, sk.known
 
     for i in range(n):
         rid += 1
-        status = sk.status[i]
-        age_h = sk.age_h[i]
-        created = anchor - timedelta(hours=age_h)
-        c = sk.customer[i]
+        status = status_of[i]
+        age_h = age_of[i]
+        created = anchor - age_h * hour
+        c = customer_of[i]
         email = cust[c]
-        p = sk.product[i]
+        p = product_of[i]
         name, category, price = cat[p]
-        value = _money(price * sk.qty[i])
-        days = sk.days[i]
-        reason = choice(reasons_of[p])
+        value = round(price * qty_of[i], 2)
+        days = days_of[i]
+        choices = reasons_of[p]
+        reason = choices[int(len(choices) * rand())]
         history = cust_returns[c]
         cust_returns[c] = history + 1
-        cust_reason[c] = reason_index[reason]
+        cust_reason[c] = reason
         cust_value[c] += value
-        order_id = f"{prefix}-{1_000_000 + i}" if sk.known[i] else f"{prefix}-{randint(100000, 999999)}"
+        order_id = f"{prefix}-{1_000_000 + i}" if known_of[i] else f"{prefix}-{randint(100000, 999999)}"
 
-        text = choice(texts[reason, p])
+        options = texts[reason][p]
+        text, text_json = options[int(len(options) * rand())]
         if "{days}" in text:
             text = text.replace("{days}", str(days))
+            text_json = text_json.replace("{days}", str(days))
         if hostile_left and status == PR:
             hostile_left -= 1
             text = C.HOSTILE_TEXTS[2 - hostile_left].format(product=name)
-        t0 = created - timedelta(minutes=30 + 90 * rand())
-        log = (f'[{{"role": "customer", "text": {_j(text)}, "at": "{t0.isoformat()}"}}, '
-               f'{{"role": "agent", "text": {choice(replies[p])}, "at": "{(t0 + timedelta(seconds=40)).isoformat()}"}}')
+            text_json = _j(text)
+        t0 = created - (30 + 90 * rand()) * minute
+        r_replies = replies[p]
+        log = (f'[{{"role": "customer", "text": {text_json}, "at": "{t0.isoformat()}"}}, '
+               f'{{"role": "agent", "text": {r_replies[int(len(r_replies) * rand())]}, '
+               f'"at": "{(t0 + 40 * second).isoformat()}"}}')
         if rand() < 0.55:
-            log += (f', {{"role": "customer", "text": {choice(follow_ups)}, '
-                    f'"at": "{(t0 + timedelta(minutes=6)).isoformat()}"}}')
+            log += (f', {{"role": "customer", "text": {follow_ups[int(len(follow_ups) * rand())]}, '
+                    f'"at": "{(t0 + 6 * minute).isoformat()}"}}')
         log += "]"
-        n_evidence = 0 if rand() < 0.1 else (1 if rand() < 0.6 else 2 + (rand() < 0.3))
-        evidence = [f"{evidence_base}/{rid}/photo-{k + 1}.jpg" for k in range(n_evidence)]
+        roll = rand()
+        n_evidence = 0 if roll < 0.1 else 1 if roll < 0.64 else 2 if roll < 0.9 else 3
+        evidence = ",".join([f"{evidence_base}/{rid}/photo-{k}.jpg" for k in range(1, n_evidence + 1)])
 
-        # triage: recommendation consistent with the status it ended in
+        # triage: a recommendation consistent with the status the return ended in
         if status == PT:
-            rec = reasoning = risk = policy = triage_agent = proc = None
-            flags, violations, factors = "{}", "[]", "[]"
+            triage = f"\\N\t\\N\t{triage_tail}"  # recommendation, notes, risk, flags, agent
+            tail = "\\N\t\\N\t\\N"  # processing time, escalation, policy version
+            reasoning = N
+            violations = factors = "[]"
         else:
             roll = rand()
-            if status in (AP, CO):
-                rec = "auto_approve" if roll < 0.6 else "human_review"
-                risk = 0.04 + 0.3 * rand() if rec == "auto_approve" else 0.35 + 0.35 * rand()
+            if status == AP or status == CO:
+                if roll < 0.6:
+                    rec, risk = "auto_approve", 0.04 + 0.3 * rand()
+                else:
+                    rec, risk = "human_review", 0.35 + 0.35 * rand()
             elif status == DN:
-                rec = "auto_deny" if roll < 0.55 else "human_review"
-                risk = 0.85 + 0.14 * rand() if rec == "auto_deny" else 0.5 + 0.35 * rand()
+                if roll < 0.55:
+                    rec, risk = "auto_deny", 0.85 + 0.14 * rand()
+                else:
+                    rec, risk = "human_review", 0.5 + 0.35 * rand()
             elif status == ES:
                 rec, risk = "human_review", 0.55 + 0.4 * rand()
-            else:  # pending review
-                rec = "human_review" if roll < 0.9 else "auto_deny"
-                risk = 0.35 + 0.5 * rand() if rec == "human_review" else 0.85 + 0.1 * rand()
+            elif roll < 0.9:  # pending review
+                rec, risk = "human_review", 0.35 + 0.5 * rand()
+            else:
+                rec, risk = "auto_deny", 0.85 + 0.1 * rand()
             risk = round(risk, 2)
             fac = []
             if value > 300:
@@ -442,71 +505,83 @@ def _returns(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
             flags = "{}"
             flag_text = "none"
             if risk >= 0.6 and rand() < 0.8:
-                k = int(len(flag_sets) * rand())
+                k = int(n_flag_sets * rand())
                 flags = flag_sets[k]
                 cust_flags[c] |= flag_bits[k]
                 flag_text = flag_texts[k]
                 fac.extend(flag_factors[k])
                 if rand() < 0.4:
                     flagged.append((rid, email, flag_names[k][0], risk, status, age_h))
-            factors = _j(fac)
-            vio = []
-            if days > 30:
-                vio.append("outside_return_window")
-            if not n_evidence:
-                vio.append("missing_required_evidence")
-            if value > 750:
-                vio.append("over_escalation_threshold")
-            violations = _j(vio)
+            key = tuple(fac)
+            factors = json_lists.get(key) or json_lists.setdefault(key, _j(list(key)))
+            key = (days > 30, not n_evidence, value > 750)
+            violations = json_lists.get(key) or json_lists.setdefault(key, _j(
+                [v for v, on in zip(("outside_return_window", "missing_required_evidence",
+                                     "over_escalation_threshold"), key) if on]))
             policy = "v1.1" if age_h < active_since_h else "v1.0"
-            triage_agent = TRIAGE_AGENT
-            proc = 400 + int(2600 * rand())
-            reasoning = choice(C.AI_REASONING[rec]).format(
-                reason=reason, policy=policy, value=f"{value:.2f}", risk=f"{risk:.2f}", max_risk="0.35",
+            options = reasoning_templates[rec]
+            reasoning = options[int(len(options) * rand())].format(
+                reason=C.REASONS[reason], policy=policy, value=f"{value:.2f}", risk=f"{risk:.2f}", max_risk="0.35",
                 flags=flag_text, days=days, history=history)
+            escalation = N
+            notes = N
+            if status != PR:
+                options = notes_of[status]
+                notes = options[int(len(options) * rand())]
+                if rec == "auto_approve" and status == AP:
+                    notes = f"Auto-approved under policy {policy}."
+                if status == ES:
+                    escalation = escalations[int(len(escalations) * rand())]
+            triage = f"{rec}\t{notes}\t{risk}\t{flags}\t{TRIAGE_AGENT}"
+            tail = f"{400 + int(2600 * rand())}\t{escalation}\t{policy}"
 
-        notes = decided = approved = denied = escalation = csat = None
-        if status in (AP, DN, ES, CO):
-            decided = created + timedelta(hours=0.2 + min(age_h - 0.5, 40.0) * rand())
-            notes = choice(C.ADMIN_NOTES["approved" if status == AP else STATUSES[status]])
-            if status in (AP, CO):
+        decided = approved = denied = csat = N
+        if status >= AP and status != PR:
+            decided = created + (0.2 + min(age_h - 0.5, 40.0) * rand()) * hour
+            if status == AP or status == CO:
                 approved = decided
             elif status == DN:
                 denied = decided
-            else:
-                escalation = choice(C.ESCALATION_REASONS)
-            if status in (CO, DN) and rand() < 0.5:
+            if (status == CO or status == DN) and rand() < 0.5:
                 csat = float(int(1 + 5 * rand() ** 0.6) if status == CO else int(1 + 3 * rand()))
-        if len(linked) < 12 and status in (PR, ES):
+        if len(linked) < 12 and (status == PR or status == ES):
             linked.append((rid, email, age_h, text, status))
 
-        yield (rid, UUID(int=getrandbits(128), version=4), created, bid, order_id, email, text, STATUSES[status],
-               evidence, log, rec, notes, risk, flags, triage_agent, SERVICE_AGENT if rand() < 0.7 else None, proc,
-               escalation, policy, decided, days, value, category, csat, reasoning, violations, factors, approved,
-               denied, history)
+        public_id = f"{(getrandbits(128) & UUID_MASK) | UUID_V4:032x}"
+        agent = SERVICE_AGENT if rand() < 0.7 else N
+        yield (f"{rid}\t{public_id}\t{created}\t{bid}\t{order_id}\t{email}\t{_esc(text)}\t{statuses[status]}\t"
+               f"{{{evidence}}}\t{_esc(log)}\t{triage}\t{agent}\t{tail}\t{decided}\t{days}\t"
+               f"{value:.2f}\t{category}\t{csat}\t{reasoning}\t{violations}\t{factors}\t{approved}\t"
+               f"{denied}\t{history}\n")
 
 
 def _risk_profiles(seed: int, b: _Biz, anchor: datetime):
+    """COPY lines: one risk profile per customer of the business, from what the returns pass counted."""
     rng = _rng(seed, "risk", b.index)
-    rand = rng.random
+    rand, getrandbits = rng.random, rng.getrandbits
     bid = b.id
-    flag_names = C.FRAUD_FLAGS
+    indicators_of = [_j({C.FRAUD_FLAGS[k]: True for k in range(4) if bits & (1 << k)}) for bits in range(16)]
+    flag_count = [bin(bits).count("1") for bits in range(16)]
     channels = ["chat", "email", "voice", "video", "whatsapp"]
+    hour, day = timedelta(hours=1), timedelta(days=1)
+    counts, flags, reasons, values = b.cust_returns, b.cust_flags, b.cust_reason, b.cust_value
     for c, email in enumerate(b.customers):
-        count = b.cust_returns[c]
-        bits = b.cust_flags[c]
-        indicators = {flag_names[k]: True for k in range(4) if bits & (1 << k)}
-        risk = min(0.98, 0.05 + 0.09 * count + 0.2 * len(indicators) + 0.1 * rand())
-        patterns = {
-            "returns_90d": count,
-            "avg_return_value": round(b.cust_value[c] / count, 2) if count else 0.0,
-            "top_reason": C.REASONS[b.cust_reason[c]] if count else None,
-            "preferred_channel": channels[int(5 * rand() ** 2)],
-            "wardrobing_suspected": count >= 4 and rand() < 0.5,
-        }
-        updated = anchor - timedelta(hours=1 + 700 * rand())
-        yield (demo_uuid(f"risk/{b.demo.key}/{c}"), email, bid, round(risk, 2), count, _j(indicators), _j(patterns),
-               updated, updated - timedelta(days=30 + int(300 * rand())))
+        count = counts[c]
+        bits = flags[c]
+        risk = round(min(0.98, 0.05 + 0.09 * count + 0.2 * flag_count[bits] + 0.1 * rand()), 2)
+        channel = channels[int(5 * rand() ** 2)]
+        wardrobing = "true" if count >= 4 and rand() < 0.5 else "false"
+        if count:
+            patterns = (f'{{"returns_total": {count}, "avg_return_value": {round(values[c] / count, 2)}, '
+                        f'"last_reason": "{C.REASONS[reasons[c]]}", "preferred_channel": "{channel}", '
+                        f'"wardrobing_suspected": {wardrobing}}}')
+        else:
+            patterns = (f'{{"returns_total": 0, "avg_return_value": null, "last_reason": null, '
+                        f'"preferred_channel": "{channel}", "wardrobing_suspected": false}}')
+        updated = anchor - (1 + 700 * rand()) * hour
+        created = updated - (30 + int(300 * rand())) * day
+        yield (f"{(getrandbits(128) & UUID_MASK) | UUID_V4:032x}\t{email}\t{bid}\t{risk}\t{count}\t"
+               f"{indicators_of[bits]}\t{patterns}\t{updated}\t{created}\n")
 
 
 def _security_events(seed: int, b: _Biz, anchor: datetime):
@@ -735,6 +810,31 @@ def _reset(conn: psycopg.Connection) -> None:
     conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 
 
+BULK_TABLES = ["mock_orders", "return_requests", "customer_risk_profiles", "security_events", "call_sessions",
+               "call_transcripts", "call_analytics"]
+BULK_THRESHOLD = 20_000  # returns; above it, plain secondary indexes are rebuilt after the load instead of during
+
+
+def _drop_plain_indexes(conn: psycopg.Connection) -> list[str]:
+    """Drop the non-unique, non-constraint indexes of the bulk tables; return their definitions to rebuild.
+
+    Same transaction as the load, so a failure leaves them in place; unique indexes and constraints stay.
+    """
+    rows = conn.execute(
+        """
+        SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+        FROM pg_index i
+        WHERE i.indrelid = ANY (CAST(%s AS regclass[])) AND NOT i.indisunique AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        ORDER BY 1
+        """,
+        ([f"public.{t}" for t in BULK_TABLES],),
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(f"DROP INDEX {name}")
+    return [definition for _, definition in rows]
+
+
 def _estimate(bizs: list[_Biz]) -> int:
     total = 0
     for b in bizs:
@@ -767,6 +867,7 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
 
                 bar = tqdm(total=_estimate(bizs), unit="rows", unit_scale=True, desc="seeding", dynamic_ncols=True)
             conn.execute("SET LOCAL synchronous_commit = off")
+            rebuild = _drop_plain_indexes(conn) if size.returns >= BULK_THRESHOLD else []
             load = _Loader(conn, bar, counts).copy
             for b in bizs:
                 b.customers = _customers(seed, b)
@@ -782,14 +883,16 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             for b in bizs:
                 sk = _Skeleton(seed, b)
                 load("mock_orders", "id, order_id, purchase_date, customer_email, product_name, product_category, "
-                     "purchase_price, order_status, quantity, order_value, business_id", _orders(seed, b, sk, anchor))
-                load("return_requests", RETURN_COLUMNS, _returns(seed, b, sk, anchor))
+                     "purchase_price, order_status, quantity, order_value, business_id", _orders(seed, b, sk, anchor),
+                     lines=True)
+                load("return_requests", RETURN_COLUMNS, _returns(seed, b, sk, anchor), lines=True)
                 for s in range(6):
                     counts[f"returns:{STATUSES[s]}"] = counts.get(f"returns:{STATUSES[s]}", 0) + sk.status.count(s)
                 del sk
             for b in bizs:
                 load("customer_risk_profiles", "id, customer_email, business_id, risk_score, return_frequency, "
-                     "fraud_indicators, behavior_patterns, last_updated, created_at", _risk_profiles(seed, b, anchor))
+                     "fraud_indicators, behavior_patterns, last_updated, created_at", _risk_profiles(seed, b, anchor),
+                     lines=True)
                 load("security_events", "id, event_type, business_id, customer_email, return_request_id, severity, "
                      "event_data, resolved, resolved_by, resolved_at, created_at", _security_events(seed, b, anchor))
                 b.cust_returns = b.cust_value = array("i")
@@ -826,6 +929,12 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                     f"SELECT setval(pg_get_serial_sequence('public.{table}', 'id'), "
                     f"GREATEST((SELECT max(id) FROM public.{table}), 1))"
                 )
+            if rebuild:
+                if bar is not None:
+                    bar.set_postfix_str("indexes")
+                conn.execute("SET LOCAL maintenance_work_mem = '128MB'")
+                for definition in rebuild:
+                    conn.execute(definition)
             if bar is not None:
                 bar.total = bar.n
                 bar.set_postfix_str("commit")

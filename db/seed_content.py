@@ -199,8 +199,8 @@ AI_REASONING = {
     ],
 }
 ADMIN_NOTES = {
-    "approved": ["Photos confirm the damage. Approved, label sent.", "Approved - within window, first return.",
-                 "Checked evidence, looks genuine. Refund to original payment.", "Auto-approved per policy."],
+    "approved": ["Photos confirm the damage. Approved, label sent.", "Approved - within the return window.",
+                 "Checked evidence, looks genuine. Refund to original payment."],
     "completed": ["Item received back at the warehouse, refund issued.", "Refund completed after inspection.",
                   "Return received in good condition; refunded."],
     "denied": ["Outside the return window, no exception.", "Evidence reused from an earlier claim. Denied.",
