@@ -115,6 +115,13 @@ UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 UUID_V4 = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
+def _sorted_ids(rng: random.Random, n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs in ascending order: handed out in row order, the primary key index
+    of a bulk load grows at its right edge instead of touching a random page per row."""
+    ids = sorted((rng.getrandbits(128) & UUID_MASK) | UUID_V4 for _ in range(n))
+    return [f"{i:032x}" for i in ids]
+
+
 # UUIDv7: 48-bit unix milliseconds, version 7, 12 random bits, RFC 4122 variant, 62 random bits
 V7_BITS = (0x7 << 76) | (0b10 << 62)
 V7_RANDOM = (0xFFF << 64) | ((1 << 62) - 1)
@@ -122,10 +129,6 @@ V7_RANDOM = (0xFFF << 64) | ((1 << 62) - 1)
 
 def _uuid(rng: random.Random) -> UUID:
     return UUID(int=rng.getrandbits(128), version=4)
-
-
-def _money(x: float) -> float:
-    return round(x, 2)
 
 
 def _j(value) -> str:
@@ -141,11 +144,6 @@ def _esc(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_ESCAPES)
     return value
-
-
-def _v(value) -> str:
-    """Any value (None, str, number, datetime, UUID) for a COPY text line."""
-    return NULL if value is None else _esc(str(value))
 
 
 @dataclass
@@ -570,14 +568,17 @@ def _returns(seed: int, b: _Biz, sk: _Skeleton, anchor: datetime):
 def _risk_profiles(seed: int, b: _Biz, anchor: datetime):
     """COPY lines: one risk profile per customer of the business, from what the returns pass counted."""
     rng = _rng(seed, "risk", b.index)
-    rand, getrandbits = rng.random, rng.getrandbits
+    rand = rng.random
     bid = b.id
     indicators_of = [_j({C.FRAUD_FLAGS[k]: True for k in range(4) if bits & (1 << k)}) for bits in range(16)]
     flag_count = [bin(bits).count("1") for bits in range(16)]
     channels = ["chat", "email", "voice", "video", "whatsapp"]
     hour, day = timedelta(hours=1), timedelta(days=1)
     counts, flags, reasons, values = b.cust_returns, b.cust_flags, b.cust_reason, b.cust_value
-    for c, email in enumerate(b.customers):
+    customers = b.customers
+    ids = iter(_sorted_ids(rng, len(customers)))
+    for c in sorted(range(len(customers)), key=customers.__getitem__):  # in (business, email) index order
+        email = customers[c]
         count = counts[c]
         bits = flags[c]
         risk = round(min(0.98, 0.05 + 0.09 * count + 0.2 * flag_count[bits] + 0.1 * rand()), 2)
@@ -592,7 +593,7 @@ def _risk_profiles(seed: int, b: _Biz, anchor: datetime):
                         f'"preferred_channel": "{channel}", "wardrobing_suspected": false}}')
         updated = anchor - (1 + 700 * rand()) * hour
         created = updated - (30 + int(300 * rand())) * day
-        yield (f"{(getrandbits(128) & UUID_MASK) | UUID_V4:032x}\t{email}\t{bid}\t{risk}\t{count}\t"
+        yield (f"{next(ids)}\t{email}\t{bid}\t{risk}\t{count}\t"
                f"{indicators_of[bits]}\t{patterns}\t{updated}\t{created}\n")
 
 
@@ -602,26 +603,25 @@ def _security_events(seed: int, b: _Biz, anchor: datetime):
     bid = b.id
     resolver = b.user("admin").user_id
     severities = ["low", "medium", "high", "critical"]
-    for k, (rid, email, flag, risk, status, age_h) in enumerate(b.flagged):
+    heavy = [c for c, count in enumerate(b.cust_returns) if count >= 5]
+    ids = iter(_sorted_ids(rng, len(b.flagged) + len(heavy)))
+    for rid, email, flag, risk, status, age_h in b.flagged:
         sev = severities[min(3, int((risk - 0.55) * 9 + rand()))] if risk > 0.55 else "low"
         created = anchor - timedelta(hours=max(age_h - 0.05, 0.01))
         resolved = status in (AP, DN, CO) and rand() < 0.7
         data = {"flag": flag, "risk_score": risk, "detected_by": TRIAGE_AGENT, "return_request_id": rid}
-        yield (demo_uuid(f"security/{b.demo.key}/{k}"), C.SECURITY_EVENT_TYPES[flag], bid, email, rid, sev, _j(data),
+        yield (next(ids), C.SECURITY_EVENT_TYPES[flag], bid, email, rid, sev, _j(data),
                resolved, resolver if resolved else None,
                created + timedelta(hours=1 + 48 * rand()) if resolved else None, created)
     # customers with many returns in a short period
-    k = len(b.flagged)
-    for c, email in enumerate(b.customers):
-        count = b.cust_returns[c]
-        if count >= 5:
-            k += 1
-            created = anchor - timedelta(hours=2 + 600 * rand())
-            resolved = rand() < 0.3
-            data = {"returns_in_period": count, "period_days": 90}
-            yield (demo_uuid(f"security/{b.demo.key}/{k}"), "multiple_returns_short_period", bid, email, None,
-                   "critical" if count >= 12 else "high" if count >= 8 else "medium", _j(data), resolved,
-                   resolver if resolved else None, created + timedelta(hours=4) if resolved else None, created)
+    for c in heavy:
+        email, count = b.customers[c], b.cust_returns[c]
+        created = anchor - timedelta(hours=2 + 600 * rand())
+        resolved = rand() < 0.3
+        data = {"returns_count": count, "threshold": 5, "detected_by": "risk-monitor"}
+        yield (next(ids), "multiple_returns_short_period", bid, email, None,
+               "critical" if count >= 12 else "high" if count >= 8 else "medium", _j(data), resolved,
+               resolver if resolved else None, created + timedelta(hours=4) if resolved else None, created)
 
 
 def _chat(seed: int, b: _Biz, anchor: datetime, want_messages: bool):
@@ -702,8 +702,9 @@ def _calls(seed: int, b: _Biz, anchor: datetime, out: list):
     voice = [p for p in b.personas if p[1] == "elevenlabs"]
     video = [p for p in b.personas if p[1] == "tavus"]
     chats = b.chat_sessions
+    ids = _sorted_ids(rng, b.n_calls)
     for k in range(b.n_calls):
-        cid = _uuid(rng)
+        cid = UUID(ids[k])
         persona = video[0] if rand() < 0.35 else voice[0 if rand() < 0.7 else 1 % len(voice)]
         provider = persona[1]
         status = choice(CALL_STATUS)
@@ -763,6 +764,7 @@ def _transcripts(seed: int, b: _Biz, calls: list, cap: int):
 def _analytics(seed: int, b: _Biz, calls: list):
     rng = _rng(seed, "analytics", b.index)
     rand, choice = rng.random, rng.choice
+    ids = iter(_sorted_ids(rng, len(calls)))
     for cid, provider, status, duration, created, persona, k in calls:
         if status == "in_progress":
             continue
@@ -785,7 +787,7 @@ def _analytics(seed: int, b: _Biz, calls: list):
             if resolution == "escalated":
                 events.append({"t": max(duration - 30, 1), "type": "escalation_requested"})
             events.append({"t": duration, "type": "call_ended"})
-        yield (_uuid(rng), cid, provider, _j(metrics), _j(events), created + timedelta(seconds=duration + 2))
+        yield (next(ids), cid, provider, _j(metrics), _j(events), created + timedelta(seconds=duration + 2))
 
 
 def _persona_tests(seed: int, b: _Biz, anchor: datetime):
