@@ -76,11 +76,15 @@ class SeedSummary:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per table (generation and COPY overlap)
+    statuses: dict[str, int] = field(default_factory=dict)  # return requests per status
+    skipped: bool = False  # if_empty and the database had businesses already: nothing was written
 
     def describe(self) -> str:
+        if self.skipped:
+            return "The database already has businesses: seeding skipped (nothing was written)."
         c = self.counts
-        status = ", ".join(f"{c.get('returns:' + s, 0)} {s.replace('_', ' ')}" for s in STATUSES)
-        rows = sum(v for k, v in c.items() if ":" not in k)
+        status = ", ".join(f"{self.statuses.get(s, 0)} {s.replace('_', ' ')}" for s in STATUSES)
+        rows = sum(c.values())
         return (
             f"Seeded {len(self.businesses)} business(es) ({', '.join(self.businesses)}) with seed {self.seed}, "
             f"dated back from {self.anchor:%Y-%m-%d %H:%M} UTC: {c.get('return_requests', 0)} return requests "
@@ -890,16 +894,25 @@ def _estimate(bizs: list[_Biz]) -> int:
     total = 0
     for b in bizs:
         total += 4 + 1 + 4 + 3 + 3 + 30
-        total += b.n_returns * 2 + b.n_returns // 5 + b.n_customers + b.n_returns // 30
+        total += b.n_returns * 2 + b.n_returns // 5 + b.n_customers + b.n_returns // 6
         chats = max(8, min(600, b.n_returns // 40))
         total += chats * 5 + chats + max(10, min(500, b.n_returns // 20)) + 12
         total += b.n_calls * 2 + min(b.n_calls, max(1, TRANSCRIBED_CALLS // len(bizs))) * 6
     return total
 
 
+SEED_LOCK = 7_310_455_002  # two seeders of one database take turns (the second then finds businesses)
+
+
 def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, progress: bool = True,
-                  reset: bool = False, anchor: datetime | None = None) -> SeedSummary:
-    """Load the demo data set into the (migrated, owner-role) database at ``url``; see the module docstring."""
+                  reset: bool = False, anchor: datetime | None = None, if_empty: bool = False) -> SeedSummary:
+    """Load the demo data set into the (migrated, owner-role) database at ``url``; see the module docstring.
+
+    A database that already has businesses is refused (``SeedError``) unless ``reset`` (replace them) or
+    ``if_empty`` (leave it alone: the summary says ``skipped``); both are decided under a lock.
+    """
+    if reset and if_empty:
+        raise ValueError("reset and if_empty contradict each other")
     size = size or SeedSize()
     started = time.perf_counter()
     anchor = _naive(anchor) if anchor else default_anchor()
@@ -909,7 +922,11 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
     bar = None
     try:
         with psycopg.connect(url) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (SEED_LOCK,))
             if not reset and conn.execute("SELECT EXISTS (SELECT 1 FROM public.profiles)").fetchone()[0]:
+                if if_empty:
+                    summary.skipped = True
+                    return summary
                 raise SeedError("the database already has businesses; seed with reset=True (--reset) to replace them")
             # Tables emptied in this transaction take COPY ... FREEZE: rows are written frozen, so nothing
             # (ANALYZE, the first queries, autovacuum) has to rewrite every page of a big load afterwards.
@@ -943,7 +960,7 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                      lines=True)
                 load("return_requests", RETURN_COLUMNS, _returns(seed, b, sk, anchor), lines=True)
                 for s in range(6):
-                    counts[f"returns:{STATUSES[s]}"] = counts.get(f"returns:{STATUSES[s]}", 0) + sk.status.count(s)
+                    summary.statuses[STATUSES[s]] = summary.statuses.get(STATUSES[s], 0) + sk.status.count(s)
                 del sk
             for b in bizs:
                 load("customer_risk_profiles", "id, customer_email, business_id, risk_score, return_frequency, "
@@ -1000,6 +1017,8 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             conn.commit()
             summary.timings["commit"] = time.perf_counter() - t
         # fresh statistics, so the first queries on the new rows plan well
+        if bar is not None:
+            bar.set_postfix_str("statistics")
         t = time.perf_counter()
         with psycopg.connect(url, autocommit=True) as conn:
             for table in SEEDED_TABLES:

@@ -292,7 +292,7 @@ def test_counts_follow_the_size_flags(empty_db):
     assert counts["call_sessions"] == 150  # returns / 8
     assert 1200 < counts["mock_orders"] <= 1440
     assert "1200 return requests" in summary.describe()
-    assert all(summary.counts[f"returns:{s}"] > 0 for s in STATUSES)
+    assert all(summary.statuses[s] > 0 for s in STATUSES)
 
     summary = seed_database(empty_db, seed=7, size=SeedSize(businesses=5, returns=600, customers=50, calls=40),
                             progress=False, anchor=ANCHOR, reset=True)
@@ -352,3 +352,18 @@ def test_cli_if_empty_seeds_an_empty_database_and_skips_a_seeded_one(empty_db, c
     assert main(["seed", "--quiet"]) == 2
     assert "--reset" in capsys.readouterr().err
     assert _counts(empty_db) == before
+
+
+def test_two_seeders_at_once_load_the_data_once(empty_db):
+    """The app's first start and `seed --if-empty` may race: one loads, the other finds businesses and skips."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(_):
+        return seed_database(empty_db, seed=7, size=SeedSize.small(), progress=False, anchor=ANCHOR, if_empty=True)
+
+    with ThreadPoolExecutor(2) as pool:
+        summaries = list(pool.map(run, range(2)))
+    assert sorted(s.skipped for s in summaries) == [False, True]
+    assert "skipped" in next(s for s in summaries if s.skipped).describe()
+    assert _counts(empty_db)["return_requests"] == 240
+    assert _one(empty_db, "SELECT count(*) FROM public.profiles") == 2
