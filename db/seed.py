@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 import psycopg
 
 from db.seed_load import (
-    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, drop_foreign_keys, drop_plain_indexes, nothing_to_lose, qualified,
-    truncate_seeded,
+    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, drop_foreign_keys, drop_plain_indexes, nothing_to_lose,
+    pin_clock_defaults, qualified, truncate_seeded,
 )
 from db.seed_rows import (
     RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, analytics_rows, call_rows,
@@ -162,9 +162,9 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
 
                 bar = tqdm(total=_estimate(bizs), unit="rows", unit_scale=True, desc="seeding", dynamic_ncols=True)
             conn.execute("SET LOCAL synchronous_commit = off")
-            rebuild = []
+            restore = pin_clock_defaults(conn, anchor)
             if size.returns >= BULK_THRESHOLD:
-                rebuild = drop_plain_indexes(conn) + drop_foreign_keys(conn)
+                restore += drop_plain_indexes(conn) + drop_foreign_keys(conn)
             load = Loader(conn, bar, counts, summary.timings, freeze).copy
             for b in bizs:
                 b.customers = customer_emails(seed, b)
@@ -226,14 +226,14 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                     f"SELECT setval(pg_get_serial_sequence('public.{table}', 'id'), "
                     f"GREATEST((SELECT max(id) FROM public.{table}), 1))"
                 )
-            if rebuild:
+            if restore:
                 if bar is not None:
-                    bar.set_postfix_str("indexes and foreign keys")
+                    bar.set_postfix_str("restoring indexes, keys, defaults")
                 conn.execute("SET LOCAL maintenance_work_mem = '128MB'")
                 t = time.perf_counter()
-                for statement in rebuild:
+                for statement in restore:
                     conn.execute(statement)
-                summary.timings["indexes and foreign keys"] = time.perf_counter() - t
+                summary.timings["restore"] = time.perf_counter() - t
             if bar is not None:
                 bar.total = bar.n
                 bar.set_postfix_str("commit")

@@ -2,9 +2,12 @@
 plain indexes and foreign keys of the big tables during a large load (same transaction, restored after)."""
 from __future__ import annotations
 
+import re
 import time
+from datetime import datetime
 
 import psycopg
+from psycopg import sql
 
 # Tables the seed writes, in dependency order; reset truncates these (CASCADE reaches the rest).
 SEEDED_TABLES = [
@@ -123,3 +126,32 @@ def drop_foreign_keys(conn: psycopg.Connection) -> list[str]:
     for table, name, _ in rows:
         conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     return [f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}" for table, name, definition in rows]
+
+
+_CLOCK = re.compile(r"\b(now|clock_timestamp|statement_timestamp|transaction_timestamp)\(\)|\bcurrent_(timestamp|date)\b"
+                    r"|\blocaltimestamp\b", re.IGNORECASE)
+
+
+def pin_clock_defaults(conn: psycopg.Connection, anchor: datetime) -> list[str]:
+    """For the load, a column of a seeded table whose default reads the clock defaults to ``anchor`` instead.
+
+    Columns added by later migrations (``updated_at DEFAULT now()`` ...) that the seed does not know about
+    would otherwise differ from run to run; returns the statements that put the real defaults back.
+    """
+    rows = conn.execute(
+        """
+        SELECT a.attrelid::regclass::text, quote_ident(a.attname), pg_get_expr(d.adbin, d.adrelid)
+        FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = ANY (CAST(%s AS regclass[])) AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attgenerated = ''
+        ORDER BY 1, 2
+        """,
+        ([qualified(t) for t in SEEDED_TABLES],),
+    ).fetchall()
+    restore = []
+    for table, column, default in rows:
+        if _CLOCK.search(default):
+            conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}").format(
+                sql.SQL(table), sql.SQL(column), sql.Literal(anchor)))
+            restore.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")
+    return restore
