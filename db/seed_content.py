@@ -11,7 +11,7 @@ CATALOGUES: dict[str, tuple[str, list[tuple[str, str, float]]]] = {
     "atlas": ("ATL", [
         ("Trailhead Waterproof Jacket", "apparel", 189.00),
         ("Merino Base Layer Crew", "apparel", 79.00),
-        ("Insulated Down Vest", "apparel", 139.00),
+        ("Down Puffer Vest", "apparel", 139.00),
         ("Packable Rain Shell", "apparel", 99.00),
         ("Wool Hiking Socks (3-pack)", "apparel", 24.00),
         ("Summit Hiking Boots", "footwear", 164.00),
@@ -99,7 +99,7 @@ REASON_TEXTS: dict[str, list[str]] = {
         "Item arrived broken. The {product} was not packed properly, nothing protecting it in the box.",
     ],
     "wrong_item": [
-        "I ordered the {product} but received something completely different.",
+        "I ordered the {product} but received a different item completely.",
         "Wrong item in the box - the packing slip says {product} but this is another product.",
         "You sent me the wrong colour and size of the {product}. I need the one I actually ordered.",
         "Received someone else's order instead of my {product}.",
@@ -111,27 +111,27 @@ REASON_TEXTS: dict[str, list[str]] = {
         "Sizing chart was off, the {product} doesn't fit. Unworn, tags still on.",
     ],
     "not_as_described": [
-        "The {product} looks nothing like the photos on the website. The colour is much duller.",
-        "Listing said the {product} was waterproof / premium material, it clearly isn't.",
+        "The {product} looks different from the photos on the website. The colour is much duller.",
+        "Listing said the {product} was premium material, it clearly isn't. Misleading.",
         "Not as described: the {product} is smaller and flimsier than the product page suggests.",
-        "The {product} is missing features that were listed in the description.",
+        "Not as described - the {product} is missing features that were listed.",
     ],
     "changed_mind": [
         "Changed my mind about the {product}, it's unopened. Can I send it back?",
         "I bought the {product} as a gift but they already have one. Still sealed.",
-        "Found the {product} cheaper elsewhere, would like to return it please.",
+        "Found it cheaper elsewhere, would like to return the {product} please.",
         "Don't need the {product} any more. Never used.",
     ],
     "defective": [
         "The {product} stopped working properly after {days} days: {defect}.",
         "Defective {product}: {defect}.",
-        "My {product} has a manufacturing fault - {defect}.",
+        "My {product} is faulty - {defect}.",
         "The {product} is faulty, {defect}. Only had it {days} days.",
     ],
     "late_delivery": [
         "The {product} arrived two weeks late, I needed it for a trip and no longer need it.",
-        "Delivery took far longer than promised, the {product} came after the event it was for.",
-        "Order was supposed to arrive in 3 days, the {product} took almost three weeks.",
+        "Delivery took too long, the {product} came after the event it was for.",
+        "Order was supposed to arrive in 3 days, the {product} arrived after almost three weeks.",
         "Late delivery - I already bought a replacement for the {product} locally.",
     ],
 }
@@ -145,9 +145,9 @@ DEFECTS = {
     "accessories": ["the clasp broke straight away", "the strap buckle snapped", "the lining ripped"],
     "electronics": ["it won't turn on at all", "the battery won't hold a charge", "it keeps disconnecting"],
     "home": ["there is a hairline crack and it leaks", "the finish is flaking off", "the stitching is unravelling"],
-    "beauty": ["the pump dispenser doesn't work", "the seal was broken and it has separated",
+    "beauty": ["the pump dispenser doesn't work", "the seal had failed and it has separated",
                "it caused a rash, the batch seems off"],
-    "sports": ["the fastening snapped on first use", "it delaminated after one session", "the fin box cracked"],
+    "sports": ["the fastening snapped on first use", "it delaminated after one session", "the fin box split"],
     "toys": ["pieces don't fit together", "the paint chips off", "a part snapped off on day one"],
 }
 # Reasons that make sense for a category (a candle can't be the wrong size).
@@ -199,8 +199,8 @@ AI_REASONING = {
     ],
 }
 ADMIN_NOTES = {
-    "approved": ["Photos confirm the damage. Approved, label sent.", "Approved - within window, first return.",
-                 "Checked evidence, looks genuine. Refund to original payment.", "Auto-approved per policy."],
+    "approved": ["Photos confirm the damage. Approved, label sent.", "Approved - within the return window.",
+                 "Checked evidence, looks genuine. Refund to original payment."],
     "completed": ["Item received back at the warehouse, refund issued.", "Refund completed after inspection.",
                   "Return received in good condition; refunded."],
     "denied": ["Outside the return window, no exception.", "Evidence reused from an earlier claim. Denied.",

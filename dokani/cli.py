@@ -43,7 +43,7 @@ def _seed(args: argparse.Namespace) -> int:
     size = SeedSize(businesses=args.businesses, returns=args.returns, customers=args.customers, calls=args.calls)
     try:
         summary = seed_database(url, seed=args.seed, size=size, progress=not args.quiet, reset=args.reset,
-                                anchor=anchor)
+                                anchor=anchor, if_empty=args.if_empty)
     except SeedError as exc:
         return fail(str(exc))
     print(summary.describe())
