@@ -78,12 +78,24 @@ class TriageResult(BaseModel):
         return {"auto_approve": "approved", "auto_deny": "denied"}.get(self.recommendation, "pending_review")
 
 
+def phrase_pattern(phrase: str) -> str:
+    """A keyword matches at the start of a word ("late" in "arrived late", not in "insulated").
+
+    The same pattern runs in Python and in Postgres (``dokani.returns.reason_code_sql``), so the
+    queue's reason filter and the engine always agree.
+    """
+    return "(^|[^a-z])" + re.escape(phrase)
+
+
+_PHRASE_RE = {p: re.compile(phrase_pattern(p)) for _, phrases in REASON_KEYWORDS for p in phrases}
+
+
 def classify_reason(text: str | None) -> tuple[str, str | None]:
     """Reason code for the customer's words, and the phrase that decided it."""
     lowered = (text or "").lower()
     for code, phrases in REASON_KEYWORDS:
         for phrase in phrases:
-            if phrase in lowered:
+            if _PHRASE_RE[phrase].search(lowered):
                 return code, phrase
     return "other", None
 
