@@ -20,8 +20,41 @@ def _in_uow(call: Callable) -> Callable[[], object]:
     return run
 
 
+def _first_pending_public_id() -> str:
+    from dokani import returns
+
+    with unit_of_work(_actor()) as uow:
+        page = returns.queue_page(uow, returns.ReturnQueueFilter(), page_size=1)
+    return str(page.rows[0].public_id)
+
+
+def _active_policy_id() -> int:
+    from dokani.policy_rules import load_policy
+
+    with unit_of_work(_actor()) as uow:
+        return load_policy(uow.session, business("atlas").business_id).id
+
+
 def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
-    from dokani import analytics, calls, risk
+    from datetime import datetime, timedelta
+
+    from dokani import analytics, backtest, calls, returns, risk
+
+    flt = returns.ReturnQueueFilter()
+    yield "returns: queue first page (needs a decision)", _in_uow(lambda u: returns.queue_page(u, flt))
+    everything = returns.ReturnQueueFilter(statuses=[], sort="value")
+    yield "returns: all statuses by value, first page", _in_uow(lambda u: returns.queue_page(u, everything))
+    search = returns.ReturnQueueFilter(statuses=[], search="smith")
+    yield "returns: substring search (email)", _in_uow(lambda u: returns.queue_page(u, search))
+    risky = returns.ReturnQueueFilter(statuses=[], risk_bands=["high"], reasons=["damaged"], sort="risk")
+    yield "returns: risk band + reason filter", _in_uow(lambda u: returns.queue_page(u, risky))
+    yield "returns: KPI strip", _in_uow(lambda u: returns.queue_kpis(u))
+    public_id = _first_pending_public_id()
+    yield "returns: review panel detail", _in_uow(lambda u: returns.return_detail(u, public_id))
+    policy_id = _active_policy_id()
+    since = datetime.utcnow() - timedelta(days=30)
+    yield "policies: backtest last 30 days (no store)", _in_uow(
+        lambda u: backtest.backtest_policy(u, policy_id, since=since, store=False))
 
     period = analytics.Period.last_days(365)
     yield "overview: business KPIs (12 months)", _in_uow(lambda u: analytics.business_kpis(u, period))

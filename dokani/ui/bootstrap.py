@@ -16,7 +16,8 @@ def _prepared(url_key: str) -> bool:
     upgrade(url)
     if url_key == "embedded" and database_is_empty(url):
         with st.status("Setting up a demo database for you…", expanded=True) as status:
-            seed_database(url, seed=7, size=SeedSize.small(), progress=False)
+            # if_empty: checked again under the seeder's lock, in case `make run`'s CLI seed raced us.
+            seed_database(url, seed=7, size=SeedSize.small(), progress=False, if_empty=True)
             status.update(label="Demo data ready", state="complete")
     return True
 
