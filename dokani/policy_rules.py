@@ -22,6 +22,13 @@ KNOWN_EVIDENCE = ("photo", "video", "receipt")
 _FLAG_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _only_known(values: list[str], known: tuple[str, ...], what: str) -> list[str]:
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(unknown)} (known: {', '.join(known)})")
+    return values
+
+
 class RiskThresholds(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -63,33 +70,17 @@ class PolicyRules(BaseModel):
     @field_validator("required_evidence")
     @classmethod
     def _evidence(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in KNOWN_EVIDENCE]
-        if unknown:
-            raise ValueError(f"unknown evidence type {', '.join(unknown)} (known: {', '.join(KNOWN_EVIDENCE)})")
-        return value
+        return _only_known(value, KNOWN_EVIDENCE, "evidence type")
 
     @field_validator("acceptable_reasons")
     @classmethod
     def _reasons(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in KNOWN_REASONS]
-        if unknown:
-            raise ValueError(f"unknown reason {', '.join(unknown)} (known: {', '.join(KNOWN_REASONS)})")
-        return value
+        return _only_known(value, KNOWN_REASONS, "reason")
 
-    @field_validator("high_risk_categories")
+    @field_validator("high_risk_categories", "category_overrides")
     @classmethod
-    def _categories(cls, value: list[str]) -> list[str]:
-        unknown = [v for v in value if v not in KNOWN_CATEGORIES]
-        if unknown:
-            raise ValueError(f"unknown category {', '.join(unknown)} (known: {', '.join(KNOWN_CATEGORIES)})")
-        return value
-
-    @field_validator("category_overrides")
-    @classmethod
-    def _override_categories(cls, value: dict[str, CategoryOverride]) -> dict[str, CategoryOverride]:
-        unknown = [k for k in value if k not in KNOWN_CATEGORIES]
-        if unknown:
-            raise ValueError(f"unknown category {', '.join(unknown)} (known: {', '.join(KNOWN_CATEGORIES)})")
+    def _categories(cls, value):
+        _only_known(list(value), KNOWN_CATEGORIES, "category")
         return value
 
     @field_validator("fraud_flags")

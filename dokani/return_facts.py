@@ -101,6 +101,23 @@ def facts_for_return(session: Session, business_id: UUID, return_id: int) -> Ret
     return _to_facts(row) if row else None
 
 
+def _period_filter(alias: str, since: datetime | None, until: datetime | None,
+                   statuses: list[str] | None) -> tuple[list[str], dict[str, Any]]:
+    """The period and status clauses shared by `iter_facts` and `count_returns`."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if since is not None:
+        clauses.append(f"{alias}.created_at >= :since")
+        params["since"] = since
+    if until is not None:
+        clauses.append(f"{alias}.created_at < :until")
+        params["until"] = until
+    if statuses:
+        clauses.append(f"{alias}.status = ANY(:statuses)")
+        params["statuses"] = statuses
+    return clauses, params
+
+
 def iter_facts(
     session: Session,
     business_id: UUID,
@@ -115,19 +132,10 @@ def iter_facts(
 
     Chat-lab test returns (``is_test``) are left out, as rows and as history, unless `include_test`.
     """
-    filters = []
-    params: dict[str, Any] = {"business_id": business_id}
-    if since is not None:
-        filters.append("AND s.created_at >= :since")
-        params["since"] = since
-    if until is not None:
-        filters.append("AND s.created_at < :until")
-        params["until"] = until
-    if statuses:
-        filters.append("AND s.status = ANY(:statuses)")
-        params["statuses"] = statuses
+    clauses, params = _period_filter("s", since, until, statuses)
+    params["business_id"] = business_id
     sql = _FACTS_SQL.format(test_filter="" if include_test else "AND NOT r.is_test", customer_filter="",
-                            row_filter=" ".join(filters))
+                            row_filter="".join(f" AND {c}" for c in clauses))
     result = session.execute(text(sql).execution_options(yield_per=batch_size), params)
     for row in result:
         yield _to_facts(row)
@@ -136,15 +144,8 @@ def iter_facts(
 def count_returns(session: Session, business_id: UUID, since: datetime | None = None, until: datetime | None = None,
                   statuses: list[str] | None = None, include_test: bool = False) -> int:
     """How many returns `iter_facts` would yield (for progress bars)."""
-    clauses = ["business_id = :business_id"] + ([] if include_test else ["NOT is_test"])
-    params: dict[str, Any] = {"business_id": business_id}
-    if since is not None:
-        clauses.append("created_at >= :since")
-        params["since"] = since
-    if until is not None:
-        clauses.append("created_at < :until")
-        params["until"] = until
-    if statuses:
-        clauses.append("status = ANY(:statuses)")
-        params["statuses"] = statuses
-    return int(session.execute(text(f"SELECT count(*) FROM return_requests WHERE {' AND '.join(clauses)}"), params).scalar())
+    clauses, params = _period_filter("r", since, until, statuses)
+    clauses = ["r.business_id = :business_id"] + ([] if include_test else ["NOT r.is_test"]) + clauses
+    params["business_id"] = business_id
+    sql = f"SELECT count(*) FROM return_requests r WHERE {' AND '.join(clauses)}"
+    return int(session.execute(text(sql), params).scalar())

@@ -37,7 +37,7 @@ from dokani.return_status import (
     label,
     may_human_move,
 )
-from dokani.triage import REASON_KEYWORDS, phrase_pattern
+from dokani.triage import REASON_KEYWORDS, reason_pattern
 
 ENTITY = "return_requests"  # audit_log.entity of a return request; entity_id is its id
 
@@ -100,7 +100,7 @@ def reason_code_sql(column: str = "r.reason_for_return") -> str:
     lowered = f"lower(coalesce({column}, ''))"
     whens = []
     for code, phrases in REASON_KEYWORDS:
-        test = " OR ".join(f"{lowered} ~ {_quote(phrase_pattern(p))}" for p in phrases)
+        test = f"{lowered} ~ {_quote(reason_pattern(phrases))}"
         whens.append(f"WHEN {test} THEN {_quote(code)}")
     return "CASE " + " ".join(whens) + " ELSE 'other' END"
 

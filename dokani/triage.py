@@ -7,6 +7,7 @@ with its inputs, so a reviewer can see exactly why. No I/O here: facts come from
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -78,25 +79,27 @@ class TriageResult(BaseModel):
         return {"auto_approve": "approved", "auto_deny": "denied"}.get(self.recommendation, "pending_review")
 
 
-def phrase_pattern(phrase: str) -> str:
-    """A keyword matches at the start of a word ("late" in "arrived late", not in "insulated").
+def reason_pattern(phrases: tuple[str, ...]) -> str:
+    """Any of a reason's keywords, at the start of a word ("late" in "arrived late", not in "insulated").
 
     The same pattern runs in Python and in Postgres (``dokani.returns.reason_code_sql``), so the
     queue's reason filter and the engine always agree.
     """
-    return "(^|[^a-z])" + re.escape(phrase)
+    return "(?:^|[^a-z])(" + "|".join(re.escape(p) for p in phrases) + ")"
 
 
-_PHRASE_RE = {p: re.compile(phrase_pattern(p)) for _, phrases in REASON_KEYWORDS for p in phrases}
+# One alternation per reason code: a code matches if any of its phrases does (code order decides).
+_CODE_RE = [(code, re.compile(reason_pattern(phrases))) for code, phrases in REASON_KEYWORDS]
 
 
+@lru_cache(maxsize=8192)  # backtests read the same words under two policies, and customers repeat themselves
 def classify_reason(text: str | None) -> tuple[str, str | None]:
     """Reason code for the customer's words, and the phrase that decided it."""
     lowered = (text or "").lower()
-    for code, phrases in REASON_KEYWORDS:
-        for phrase in phrases:
-            if _PHRASE_RE[phrase].search(lowered):
-                return code, phrase
+    for code, pattern in _CODE_RE:
+        found = pattern.search(lowered)
+        if found:
+            return code, found.group(1)
     return "other", None
 
 
