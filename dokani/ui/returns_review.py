@@ -129,10 +129,10 @@ def show(actor: Actor, public_id: str) -> None:
     m[1].metric("Days since purchase", "unknown" if detail.days_since_purchase is None else str(detail.days_since_purchase))
     m[2].metric("Risk score", "—" if detail.risk_score is None else f"{detail.risk_score:.2f}")
     short = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
-    m[3].metric("AI recommends", short.get(detail.ai_recommendation or "", detail.ai_recommendation or "not triaged"),
-)
-    m[4].metric("Confidence", "not recorded" if detail.ai_confidence is None else f"{detail.ai_confidence:.0%}",
-                help="Stored by this console's triage engine; earlier recommendations have none")
+    m[3].metric("AI recommends", short.get(detail.ai_recommendation or "", detail.ai_recommendation or "not triaged"))
+    m[4].metric("Confidence", "—" if detail.ai_confidence is None else f"{detail.ai_confidence:.0%}",
+                help="Stored by this console's triage engine; recommendations made before it have none (—). "
+                     "Re-run triage to get one.")
 
     left, right = st.columns([3, 2], gap="large")
     with left:
