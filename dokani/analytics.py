@@ -24,6 +24,10 @@ class Period(BaseModel):
         end = (now or datetime.utcnow()).replace(microsecond=0)
         return cls(start=end - timedelta(days=days), end=end)
 
+    def previous(self) -> "Period":
+        """The period of the same length just before this one (for deltas)."""
+        return Period(start=self.start - (self.end - self.start), end=self.start)
+
 
 class BusinessKpis(BaseModel):
     returns: int

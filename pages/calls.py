@@ -67,11 +67,14 @@ with right:
 st.subheader("Calls")
 table = [
     {"when": fmt.when(c.created_at), "type": c.call_type, "provider": c.provider, "status": c.status,
-     "duration": fmt.duration_s(c.duration_seconds), "quality": c.call_quality_score, "persona": c.persona,
+     "duration": fmt.duration_s(c.duration_seconds), "quality": c.call_quality_score, "persona": c.persona or "—",
      "resolution": c.resolution or "—"}
     for c in page.rows
 ]
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(
+    table, hide_index=True, width="stretch",
+    column_config={"quality": st.column_config.NumberColumn("quality (0–5)", format="%.2f")},
+)
 pager.controls("calls", page.next_cursor)
 
 labels = {i: f"{fmt.when(c.created_at)} · {c.call_type} · {c.persona or c.provider} · {c.status}" for i, c in enumerate(page.rows)}

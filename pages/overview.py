@@ -14,6 +14,7 @@ period = period_picker("overview_period")
 
 with unit_of_work(actor) as uow:
     kpis = analytics.business_kpis(uow, period)
+    before = analytics.business_kpis(uow, period.previous())
     per_day = analytics.returns_per_day(uow, period)
     by_category = analytics.returns_by_category(uow, period)
     agreement = analytics.recommendation_agreement(uow, period)
@@ -21,13 +22,19 @@ with unit_of_work(actor) as uow:
 if kpis.returns == 0:
     st.info("No return requests in this period. Pick a longer period, or import returns to see KPIs here.")
 
+
+st.caption(f"Arrows compare with the previous {(period.end - period.start).days} days.")
 c = st.columns(4)
-c[0].metric("Return requests", fmt.number(kpis.returns))
+c[0].metric("Return requests", fmt.number(kpis.returns), fmt.delta(kpis.returns, before.returns), delta_color="off")
 c[1].metric("Awaiting a decision", fmt.number(kpis.awaiting_decision), help="pending triage, pending review or escalated")
-c[2].metric("Approval rate", fmt.share(kpis.approval_rate), help="approved or completed ÷ decided")
-c[3].metric("Settled by the AI", fmt.share(kpis.auto_decided_share), help="auto-approve or auto-deny ÷ triaged returns")
+c[2].metric("Approval rate", fmt.share(kpis.approval_rate), fmt.delta(kpis.approval_rate, before.approval_rate, "share"),
+            delta_color="off", help="approved or completed ÷ decided")
+c[3].metric("Settled by the AI", fmt.share(kpis.auto_decided_share),
+            fmt.delta(kpis.auto_decided_share, before.auto_decided_share, "share"),
+            help="auto-approve or auto-deny ÷ triaged returns")
 c = st.columns(4)
-c[0].metric("Refunded value", fmt.money(kpis.refund_value), help="order value of approved and completed returns")
+c[0].metric("Refunded value", fmt.money(kpis.refund_value), fmt.delta(kpis.refund_value, before.refund_value, "money"),
+            delta_color="off", help="order value of approved and completed returns")
 c[1].metric("Value at stake", fmt.money(kpis.value_at_stake), help="order value of returns waiting for a decision")
 c[2].metric(
     "Median triage time",

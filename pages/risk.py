@@ -9,6 +9,7 @@ from dokani.ui import pager
 from dokani.ui.context import current_actor
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.links import review_link
 from dokani.ui.text import plain
 
 actor = current_actor()
@@ -47,7 +48,13 @@ with customers_tab:
         table = pd.DataFrame([r.model_dump() for r in page.rows])
         st.dataframe(
             table, hide_index=True, width="stretch",
-            column_config={"risk_score": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f")},
+            column_config={
+                "customer_email": st.column_config.TextColumn("customer"),
+                "risk_score": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.2f"),
+                "return_frequency": st.column_config.NumberColumn("return frequency"),
+                "open_events": st.column_config.NumberColumn("open events"),
+                "last_updated": st.column_config.DatetimeColumn("profile updated", format="YYYY-MM-DD HH:mm"),
+            },
         )
         pager.controls("risk", page.next_cursor)
         email = st.selectbox("Open customer", [r.customer_email for r in page.rows], index=None,
@@ -67,7 +74,7 @@ with customers_tab:
             right.markdown("**Behaviour patterns**")
             right.json(profile.behavior_patterns or {}, expanded=True)
             st.markdown("**Returns**")
-            returns = profile.returns.assign(review=profile.returns["public_id"].map(lambda p: f"/returns?return={p}"))
+            returns = profile.returns.assign(review=profile.returns["public_id"].map(lambda p: review_link(p, actor)))
             st.dataframe(
                 returns.drop(columns=["public_id"]), hide_index=True, width="stretch",
                 column_config={"review": st.column_config.LinkColumn("review", display_text="open")},

@@ -39,3 +39,14 @@ def hours(value: float | None) -> str:
 
 def when(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+def delta(now, then, kind: str = "number") -> str | None:
+    """Change against an earlier figure; None (no arrow) when either side has no data."""
+    if now is None or then is None or (kind != "share" and then == 0 and now == 0):
+        return None
+    if kind == "share":
+        return f"{(now - then) * 100:+.0f} pts"
+    if kind == "money":
+        return f"{now - then:+,.2f}"
+    return f"{now - then:+,}"

@@ -77,3 +77,19 @@ def test_test_returns_from_the_chat_lab_never_count(fresh_db):
             (business("atlas").business_id,),
         )
     assert _metric(open_page("overview"), "Return requests") == before
+
+
+def test_deltas_compare_with_the_previous_period_from_the_database(seeded_db):
+    at = open_page("overview")
+    with psycopg.connect(seeded_db) as c:
+        now, before = c.execute(
+            """
+            SELECT count(*) FILTER (WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days'),
+                   count(*) FILTER (WHERE created_at < (now() AT TIME ZONE 'utc') - interval '90 days'
+                                      AND created_at >= (now() AT TIME ZONE 'utc') - interval '180 days')
+            FROM return_requests WHERE business_id = %s AND NOT is_test
+            """,
+            (business("atlas").business_id,),
+        ).fetchone()
+    metric = next(m for m in at.metric if m.label == "Return requests")
+    assert metric.delta == f"{now - before:+,}"
