@@ -51,7 +51,8 @@ with left:
     if per_day.empty:
         st.caption("No returns in this period.")
     else:
-        fig = px.bar(per_day, x="day", y="returns", color="status", height=320)
+        fig = px.bar(per_day, x="day", y="returns", color="status", height=320,
+                     color_discrete_map=fmt.STATUS_COLORS, category_orders={"status": fmt.STATUS_ORDER})
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
         st.plotly_chart(fig, width="stretch")
 with right:

@@ -50,3 +50,10 @@ def delta(now, then, kind: str = "number") -> str | None:
     if kind == "money":
         return f"{now - then:+,.2f}"
     return f"{now - then:+,}"
+
+# One colour per return status on every chart: decided greens/reds, waiting ambers/greys.
+STATUS_COLORS = {
+    "approved": "#15803D", "completed": "#86EFAC", "denied": "#B91C1C", "escalated": "#EA580C",
+    "pending_review": "#F59E0B", "pending_triage": "#94A3B8", "unknown": "#CBD5E1",
+}
+STATUS_ORDER = list(STATUS_COLORS)
