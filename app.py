@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
     st.Page("pages/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
     st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
+    st.Page("pages/imports.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 
 navigation = st.navigation(PAGES)

@@ -64,13 +64,94 @@ def register_seed(sub) -> None:
     p.set_defaults(handler=_seed)
 
 
+def acting_members(business, roles: tuple[str, ...]) -> list[tuple]:
+    """(business_id, business_name, user_id, email, role) per business: the first member in `roles` order.
+
+    The CLI acts *as* that member through row-level security, never as the owner connection.
+    """
+    from sqlalchemy import text
+
+    from db.engine import owner_engine
+
+    with owner_engine().connect() as conn:
+        return conn.execute(
+            text(
+                """
+                SELECT p.business_id, p.business_name, m.user_id, m.email, m.role
+                FROM profiles p
+                LEFT JOIN LATERAL (
+                  SELECT user_id, email, role FROM business_members bm
+                  WHERE bm.business_id = p.business_id AND bm.role = ANY(:roles)
+                  ORDER BY array_position(CAST(:roles AS text[]), bm.role), bm.created_at LIMIT 1
+                ) m ON true
+                WHERE CAST(:b AS uuid) IS NULL OR p.business_id = CAST(:b AS uuid)
+                ORDER BY p.business_name
+                """
+            ),
+            {"b": str(business) if business else None, "roles": list(roles)},
+        ).all()
+
+
+def _import_returns(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    from uuid import UUID
+
+    from tqdm import tqdm
+
+    from db.migrate import upgrade
+    from db.uow import Actor, unit_of_work
+    from dokani import importers
+    from dokani.errors import DokaniError
+
+    try:
+        business = UUID(args.business)
+    except ValueError:
+        return fail(f"--business takes a business id (a UUID), not {args.business!r}")
+    path = Path(args.file)
+    if not path.is_file():
+        return fail(f"no such file: {path}")
+    preview = importers.preview_returns_csv(path.read_bytes())
+    if preview.problems:
+        print(f"{path.name} cannot be imported; nothing was written:", file=sys.stderr)
+        for problem in preview.problems:
+            print(f"  {path.name}: {problem}", file=sys.stderr)
+        return 2
+    upgrade(owner_url())
+    targets = acting_members(business, importers.CAN_IMPORT)
+    if not targets or targets[0][2] is None:
+        return fail(f"no business {business} with an owner or admin to act for it")
+    business_id, name, user_id, email, role = targets[0]
+    actor = Actor(user_id=user_id, business_id=business_id, role=role, email=email)
+    bar = tqdm(total=len(preview.rows), desc=f"import into {name[:24]}", unit="return", disable=args.quiet)
+    try:
+        with unit_of_work(actor) as uow:
+            count = importers.import_returns(uow, preview, file_name=path.name,
+                                             progress=lambda done, total: bar.update(done - bar.n))
+            uow.commit()
+    except DokaniError as err:
+        bar.close()
+        print(f"{path.name}: {err}", file=sys.stderr)
+        for problem in getattr(err, "problems", {}).values():
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    bar.close()
+    print(f"imported {count} return(s) into {name}; they wait in pending_triage")
+    return 0
+
+
+def register_import_returns(sub) -> None:
+    p = sub.add_parser("import-returns", help="import returns from a CSV file (all lines checked first)")
+    p.add_argument("file", help="CSV with order_id, customer_email, reason_for_return (+ optional columns)")
+    p.add_argument("--business", required=True, help="business id (UUID)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_import_returns)
+
+
 def _triage(args: argparse.Namespace) -> int:
     from uuid import UUID
 
-    from sqlalchemy import text
     from tqdm import tqdm
 
-    from db.engine import owner_engine
     from db.migrate import upgrade
     from db.uow import Actor, unit_of_work
     from dokani.errors import DokaniError
@@ -85,23 +166,7 @@ def _triage(args: argparse.Namespace) -> int:
     upgrade(owner_url())
     # Which businesses, and who acts for each: its owner (else an admin, else a reviewer). The triage itself
     # runs as that member through row-level security, and its audit rows say so.
-    with owner_engine().connect() as conn:
-        targets = conn.execute(
-            text(
-                """
-                SELECT p.business_id, p.business_name, m.user_id, m.email, m.role
-                FROM profiles p
-                LEFT JOIN LATERAL (
-                  SELECT user_id, email, role FROM business_members bm
-                  WHERE bm.business_id = p.business_id AND bm.role IN ('owner', 'admin', 'reviewer')
-                  ORDER BY CASE bm.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, bm.created_at LIMIT 1
-                ) m ON true
-                WHERE CAST(:b AS uuid) IS NULL OR p.business_id = CAST(:b AS uuid)
-                ORDER BY p.business_name
-                """
-            ),
-            {"b": str(business) if business else None},
-        ).all()
+    targets = acting_members(business, ("owner", "admin", "reviewer"))
     if not targets:
         return fail(f"no business with id {business}" if business else "the database has no businesses")
     status = 0
@@ -235,7 +300,8 @@ def register_test_persona(sub) -> None:
     p.set_defaults(handler=_test_persona)
 
 
-COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies]
+COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
+            register_import_returns]
 
 
 def fail(message: str) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from db.demo import user
 from tests.e2e.conftest import open_as
 
-PAGES = {"overview": "Overview", "returns": "Returns", "policies": "Polic", "chat": "Chat", "calls": "Calls", "risk": "Risk"}
+PAGES = {"overview": "Overview", "returns": "Returns", "policies": "Polic", "chat": "Chat", "calls": "Calls", "risk": "Risk",
+         "import": "Import"}
 
 
 def test_every_page_renders_with_data(app_server, page):

@@ -1,0 +1,41 @@
+"""The import page: a bad file lists its problems and writes nothing; a good one imports with progress."""
+from __future__ import annotations
+
+import psycopg
+
+from tests.app.conftest import no_exceptions, open_page
+
+
+def _imported(url: str) -> int:
+    with psycopg.connect(url) as c:
+        return c.execute("SELECT count(*) FROM return_requests WHERE order_id LIKE 'UP-%'").fetchone()[0]
+
+
+def test_bad_file_shows_each_problem_and_nothing_is_written(fresh_db):
+    at = open_page("imports", slug="admin")
+    at.file_uploader[0].set_value(("bad.csv", b"order_id,customer_email,reason_for_return\nUP-1,nope,broken\n", "text/csv"))
+    at.run()
+    no_exceptions(at)
+    assert any("cannot be imported" in e.value for e in at.error)
+    problems = at.dataframe[0].value["problem"].tolist()
+    assert problems == ["line 2, customer_email: not an email address: 'nope'"]
+    assert not [b for b in at.button if b.label == "Import"]
+    assert _imported(fresh_db) == 0
+
+
+def test_good_file_imports_for_an_admin(fresh_db):
+    at = open_page("imports", slug="admin")
+    at.file_uploader[0].set_value(("good.csv", b"order_id,customer_email,reason_for_return\nUP-1,a@example.com,broken\n", "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    no_exceptions(at)
+    assert any("Imported 1 return(s)" in s.value for s in at.success)
+    assert _imported(fresh_db) == 1
+
+
+def test_reviewer_sees_the_import_button_disabled(fresh_db):
+    at = open_page("imports", slug="reviewer")
+    at.file_uploader[0].set_value(("good.csv", b"order_id,customer_email,reason_for_return\nUP-1,a@example.com,broken\n", "text/csv"))
+    at.run()
+    assert next(b for b in at.button if b.label == "Import").disabled
+    assert any("owners and admins can import" in i.value for i in at.info)
