@@ -304,7 +304,7 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     rid = b.first_return_id - 1
     high_risk = "electronics"
     N = NULL
-    triage_tail = f"\\N\t{{}}\t\\N"  # risk, fraud flags, triage agent of an untriaged return
+    triage_tail = "\\N\t{}\t\\N"  # risk, fraud flags, triage agent of an untriaged return
     hour, minute, second = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
     anchor_ms = int(anchor.replace(tzinfo=timezone.utc).timestamp() * 1000)
     statuses = STATUSES
