@@ -9,6 +9,8 @@ from dokani.ui.errors import page_guard
 
 st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_return:", layout="wide")
 
+# Each url_path equals its file's name: a deep link opened as a server's very first request is resolved
+# against pages/ before st.navigation has run (see dokani.ui.context._run_through_shell).
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
     st.Page("pages/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
@@ -16,7 +18,7 @@ PAGES = [
     st.Page("pages/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
     st.Page("pages/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
     st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
-    st.Page("pages/imports.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 
 navigation = st.navigation(PAGES)

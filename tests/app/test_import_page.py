@@ -12,7 +12,7 @@ def _imported(url: str) -> int:
 
 
 def test_bad_file_shows_each_problem_and_nothing_is_written(fresh_db):
-    at = open_page("imports", slug="admin")
+    at = open_page("import", slug="admin")
     at.file_uploader[0].set_value(("bad.csv", b"order_id,customer_email,reason_for_return\nUP-1,nope,broken\n", "text/csv"))
     at.run()
     no_exceptions(at)
@@ -24,7 +24,7 @@ def test_bad_file_shows_each_problem_and_nothing_is_written(fresh_db):
 
 
 def test_good_file_imports_for_an_admin(fresh_db):
-    at = open_page("imports", slug="admin")
+    at = open_page("import", slug="admin")
     at.file_uploader[0].set_value(("good.csv", b"order_id,customer_email,reason_for_return\nUP-1,a@example.com,broken\n", "text/csv"))
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
@@ -34,7 +34,7 @@ def test_good_file_imports_for_an_admin(fresh_db):
 
 
 def test_reviewer_sees_the_import_button_disabled(fresh_db):
-    at = open_page("imports", slug="reviewer")
+    at = open_page("import", slug="reviewer")
     at.file_uploader[0].set_value(("good.csv", b"order_id,customer_email,reason_for_return\nUP-1,a@example.com,broken\n", "text/csv"))
     at.run()
     assert next(b for b in at.button if b.label == "Import").disabled

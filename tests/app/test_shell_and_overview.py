@@ -13,7 +13,7 @@ def _metric(at, label: str) -> str:
 
 
 def test_every_page_renders_without_exception(seeded_db):
-    for page in ("overview", "returns", "policies", "chat", "calls", "risk", "imports"):
+    for page in ("overview", "returns", "policies", "chat", "calls", "risk", "import"):
         at = open_page(page)
         no_exceptions(at)
         assert at.title, f"{page} has no title"
