@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
@@ -169,6 +170,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     frame.insert(0, "open", [f"/returns?return={r.public_id}&as={actor.user_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
     frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
+    frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
     frame["ai_recommendation"] = [AI_SAYS.get(s, s) if s else "not triaged" for s in frame["ai_recommendation"]]
     generation = st.session_state.get(GENERATION, 0)
     event = st.dataframe(
@@ -185,7 +187,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
             "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
             "risk_score": st.column_config.NumberColumn("Risk", format="%.2f"), "risk_band": "Risk band",
             "ai_recommendation": st.column_config.TextColumn("AI says"),
-            "ai_confidence": st.column_config.NumberColumn("Confidence", format="percent"),
+            "ai_confidence": st.column_config.TextColumn("Confidence", help="— : none was stored with the recommendation"),
             "policy_version_used": "Policy",
         },
     )
@@ -247,7 +249,7 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         st.session_state["queue_bulk_note"] = ""  # the last bulk decision was saved with it
     note = st.text_area("Note for the selected returns", key="queue_bulk_note",
                         placeholder="One note for all of them (needed to deny)")
-    c = st.columns(2)
+    c = st.columns([1, 1, 2])
     action = None
     if c[0].button(f"Approve {len(selected)} selected", key="queue_bulk_approve", disabled=not may):
         action = "approve"

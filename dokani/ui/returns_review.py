@@ -175,7 +175,7 @@ def _metrics(d: svc.ReturnDetail, reading: EngineReading | None) -> None:
     now = "engine now, not stored"
     if reading and d.ai_recommendation and reading.result.recommendation != d.ai_recommendation:
         now = f"engine now: {SHORT_REC[reading.result.recommendation]}, not stored"
-    m = st.columns([1.1, 1, 1, 1, 1])
+    m = st.columns([1.1, 1, 0.9, 1, 1.4])
     m[0].metric("Order value", fmt.money(d.order_value))
     m[1].metric("Days since purchase", "unknown" if d.days_since_purchase is None else str(d.days_since_purchase))
     m[2].metric("Risk score", "—" if d.risk_score is None else f"{d.risk_score:.2f}",
@@ -374,7 +374,9 @@ def _decision(actor: Actor, d: svc.ReturnDetail, seen_version: str) -> None:
                 out = svc.decide_return(uow, d.id, clicked, expected_version=seen_version, note=note)
         except Conflict as err:
             st.warning("Your decision was not saved: someone changed this return after you opened it.", icon=":material/warning:")
-            st.text(str(err))  # quotes their note: plain text
+            said = str(err).removeprefix("Your decision was not saved: ").removeprefix(
+                "this return changed since you opened it. ")
+            st.text(said)  # who did what and when, quoting their note: plain text
             return
         except DokaniError as err:
             show_domain_error(err)
