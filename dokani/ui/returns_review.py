@@ -171,28 +171,34 @@ def show(actor: Actor, public_id: str) -> None:
 
 
 def _metrics(d: svc.ReturnDetail, reading: EngineReading | None) -> None:
-    """Five headline figures; where nothing was stored, the engine's reading now, marked as such."""
-    now = "engine now, not stored"
+    """Five headline figures; where nothing was stored, the engine's reading now, marked "not stored"."""
+    now = "not stored"
     if reading and d.ai_recommendation and reading.result.recommendation != d.ai_recommendation:
-        now = f"engine now: {SHORT_REC[reading.result.recommendation]}, not stored"
-    m = st.columns([1.1, 1, 0.9, 1, 1.4])
+        now = f"engine now: {SHORT_REC[reading.result.recommendation]}"
+    engine = ("The engine's reading now: nothing was stored with this return, so the console's engine read it just "
+              "now (explained under \"Why the AI recommends this\"). Nothing is written until triage is run.")
+    chip = {"delta": now, "delta_color": "off", "delta_arrow": "off"}
+    m = st.columns([1.1, 1, 1, 1, 1])
     m[0].metric("Order value", fmt.money(d.order_value))
-    m[1].metric("Days since purchase", "unknown" if d.days_since_purchase is None else str(d.days_since_purchase))
-    m[2].metric("Risk score", "—" if d.risk_score is None else f"{d.risk_score:.2f}",
-                help="As stored with the recommendation.")
-    if d.ai_recommendation:
-        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation, d.ai_recommendation))
+    m[1].metric("Since purchase", "unknown" if d.days_since_purchase is None else f"{d.days_since_purchase} days")
+    if d.risk_score is not None:
+        m[2].metric("Risk score", f"{d.risk_score:.2f}", help="As stored with the recommendation.")
     elif reading:
-        m[3].metric("AI recommends", SHORT_REC[reading.result.recommendation], delta=now, delta_color="off",
-                    delta_arrow="off")
+        m[2].metric("Risk score", f"{reading.result.risk_score:.2f}", help=engine, **chip)
+    else:
+        m[2].metric("Risk score", "—", help="Not triaged yet.")
+    if d.ai_recommendation:
+        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation, d.ai_recommendation),
+                    help="As stored with the return." + (" The engine reads it differently now: see below."
+                                                         if now != "not stored" else ""))
+    elif reading:
+        m[3].metric("AI recommends", SHORT_REC[reading.result.recommendation], help=engine, **chip)
     else:
         m[3].metric("AI recommends", "—", help="Not triaged yet.")
     if d.ai_confidence is not None:
         m[4].metric("Confidence", f"{d.ai_confidence:.0%}", help="Stored with the recommendation.")
     elif reading:
-        m[4].metric("Confidence", f"{reading.result.confidence:.0%}", delta=now, delta_color="off", delta_arrow="off",
-                    help="No confidence was stored with this recommendation (it was made before this console's "
-                         "engine): this is the engine's reading now, explained under \"Why the AI recommends this\".")
+        m[4].metric("Confidence", f"{reading.result.confidence:.0%}", help=engine, **chip)
     else:
         m[4].metric("Confidence", "—", help="No confidence was stored, and the engine cannot read this return now.")
 
@@ -358,15 +364,18 @@ def _decision(actor: Actor, d: svc.ReturnDetail, seen_version: str) -> None:
     note = st.text_area("Note", key=note_key, max_chars=5000,
                         placeholder="Why? (needed to deny or escalate)")
     allowed = set(d.actions)
-    cols = st.columns(3)
     clicked = None
-    for col, (action, text_) in zip(cols, (("approve", "Approve"), ("deny", "Deny"), ("escalate", "Escalate"))):
-        if col.button(text_, key=f"review_{action}", type="primary" if action == "approve" else "secondary",
-                      disabled=not may_decide or action not in allowed, width="stretch"):
+    # Approve on its own row, Deny and Escalate under it: every label stays whole in a narrow column.
+    slots = [st.container(), *st.columns(2)]
+    for slot, (action, text_, icon) in zip(slots, (("approve", "Approve", ":material/check:"),
+                                                   ("deny", "Deny", ":material/block:"),
+                                                   ("escalate", "Escalate", ":material/priority_high:"))):
+        if slot.button(text_, key=f"review_{action}", type="primary" if action == "approve" else "secondary",
+                       disabled=not may_decide or action not in allowed, width="stretch", icon=icon):
             clicked = action
     if "complete" in allowed and st.button("Mark completed", key="review_complete", disabled=not may_decide):
         clicked = "complete"
-    if not allowed:
+    if not allowed and d.status != "pending_triage":
         st.caption(f"A return that is {d.status_label.lower()} needs no decision.")
     if clicked:
         try:

@@ -258,7 +258,10 @@ def test_untraced_return_shows_the_engines_reading_now_without_writing(seeded_db
     assert len(clauses) == 1 and list(clauses[0]["Rule"]) == [c.rule for c in reading.result.rules_fired]
     assert all(clauses[0]["Inputs"].str.len() > 0)  # every clause shows what it looked at
     confidence = next(m for m in at.metric if m.label == "Confidence")
-    assert confidence.value == f"{reading.result.confidence:.0%}" and "engine now" in confidence.delta
+    stored, = _rows(seeded_db, "SELECT ai_recommendation FROM return_requests WHERE id = %s", rid)[0]
+    short = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}[reading.result.recommendation]
+    assert confidence.value == f"{reading.result.confidence:.0%}"  # not stored: the engine's, and marked so
+    assert confidence.delta == ("not stored" if stored == reading.result.recommendation else f"engine now: {short}")
     assert next(m for m in at.metric if m.label == "Engine risk score").value == f"{reading.result.risk_score:.2f}"
     texts = _texts(at)
     for factor in reading.result.risk_factors:
