@@ -175,7 +175,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     generation = st.session_state.get(GENERATION, 0)
     event = st.dataframe(
         frame, key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row", hide_index=True,
-        width="stretch",
+        width="stretch", height=38 + 35 * min(len(frame), 15),  # up to 15 rows in view, then the table scrolls
         column_order=COLUMN_ORDER,
         column_config={
             "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
@@ -183,7 +183,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
             "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
             "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
             "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
-            "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words"),
+            "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
             "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
             "risk_score": st.column_config.NumberColumn("Risk", format="%.2f"), "risk_band": "Risk band",
             "ai_recommendation": st.column_config.TextColumn("AI says"),
