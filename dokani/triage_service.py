@@ -209,6 +209,37 @@ def _evaluate(item: ReturnWithFacts, policy: LoadedPolicy, extra_seconds: float 
     return result, max(1, math.ceil(elapsed * 1000))
 
 
+class EngineReading(BaseModel):
+    """What the engine makes of a return now, computed on request and never written."""
+
+    policy_version: str
+    asked_version: str | None = Field(None, description="the version the return was triaged under, if any")
+    fell_back: bool = Field(False, description="the asked version no longer exists: read under the active one")
+    result: TriageResult
+
+
+def engine_reading(uow: UnitOfWork, return_id: int, policy_version: str | None = None) -> EngineReading | None:
+    """The engine's reading of one return now, under `policy_version` (or the active one if that version is gone).
+
+    Read-only: for returns with no stored rule trace (triaged before this engine, or not yet), so the review
+    panel can show every clause with its inputs. None when the business has no policy the engine can read.
+    """
+    business_id = uow.actor.business_id
+    if business_id is None:
+        raise NotAllowed("Choose a business first.")
+    policy = load_policy(uow.session, business_id, policy_version) if policy_version else None
+    fell_back = bool(policy_version) and policy is None
+    if policy is None:
+        policy = load_policy(uow.session, business_id, None)
+    if policy is None:
+        return None
+    item = facts_for_return(uow.session, business_id, return_id)
+    if item is None:
+        raise NotFound("No return with that id in this business.")
+    return EngineReading(policy_version=policy.version, asked_version=policy_version, fell_back=fell_back,
+                         result=evaluate(item.facts, policy.rules))
+
+
 def triage_return(uow: UnitOfWork, return_id: int, *, policy_version: str | None = None) -> TriageOutcome:
     """Triage one return (new, or re-triage one that needs review) and commit."""
     business_id = require_decider(uow)

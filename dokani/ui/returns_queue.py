@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
@@ -15,6 +16,7 @@ from dokani import returns as svc
 from dokani.errors import DokaniError, Invalid
 from dokani.return_status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.triage_service import triage_pending
+from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.returns_review import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
@@ -24,8 +26,13 @@ SORTS = {
     "Highest risk": ("risk", True),
     "Highest value": ("value", True),
 }
+AI_SAYS = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_time": "On time"}
 PAGE_SIZES = [25, 50, 100, 200]
+# What a reviewer scans first (status, age, order, customer, value, risk, the AI's view), the ids last.
+COLUMN_ORDER = ["open", "status", "sla_state", "age_hours", "order_id", "customer_email", "order_value", "risk_score",
+                "risk_band", "ai_recommendation", "ai_confidence", "reason_code", "reason_for_return",
+                "product_category", "created_at", "policy_version_used", "public_id"]
 SNAPSHOT = QUEUE_SNAPSHOT
 CURSORS = "returns_queue_cursors"
 GENERATION = QUEUE_GENERATION
@@ -63,7 +70,7 @@ def _kpi_strip(k: svc.QueueKpis) -> None:
     c[0].metric("Waiting for a decision", f"{k.waiting:,}")
     c[1].metric(f"Overdue (> {k.sla_hours:g} h)", f"{k.overdue:,}")
     c[2].metric("Median age", _hours(k.median_age_hours) if k.waiting else "nothing waiting")
-    c[3].metric("Value at stake", f"{k.value_at_stake:,.2f}")
+    c[3].metric("Value at stake", fmt.money(k.value_at_stake), help="order value of the returns waiting for a decision")
     c[4].metric("New, awaiting triage", f"{k.awaiting_triage:,}")
 
 
@@ -99,7 +106,7 @@ def _filters(options: dict[str, list[str]]) -> tuple[svc.ReturnQueueFilter, int]
     page_size = top[2].selectbox("Rows per page", PAGE_SIZES, index=1, key="queue_page_size")
     top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, value=48, step=12, key="returns_sla_hours")
     with st.expander("Filters", expanded=False):
-        a = st.columns(4)
+        a = st.columns([2, 1, 1.2, 1.2])
         statuses = a[0].multiselect("Status", options["statuses"], default=list(NEEDS_DECISION), format_func=label,
                                     key="queue_statuses", help="Empty: every status")
         risk = a[1].multiselect("Risk", ["low", "medium", "high"], key="queue_risk",
@@ -149,29 +156,38 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     number = len(cursors) - 1
     first = (number - 1) * page.page_size
     if page.total == 0:
-        st.info("No return matches these filters.")
-    else:
-        st.caption(f"Page {number} · returns {first + 1:,}–{first + len(page.rows):,} of {page.total:,} matching")
+        hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"
+        st.info(f"No returns to show: {hint}. Clear the search or widen the filters.", icon=":material/filter_alt_off:")
+        st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
+        if st.button("Refresh", key="queue_refresh", help="Read the queue again"):
+            refresh()
+            st.rerun()
+        return
+    st.caption(f"Page {number} · returns {first + 1:,}–{first + len(page.rows):,} of {page.total:,} matching")
+    st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
     frame = page.to_frame()
     # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
     frame.insert(0, "open", [f"/returns?return={r.public_id}&as={actor.user_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
     frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
+    frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
+    frame["ai_recommendation"] = [AI_SAYS.get(s, s) if s else "not triaged" for s in frame["ai_recommendation"]]
     generation = st.session_state.get(GENERATION, 0)
     event = st.dataframe(
         frame, key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row", hide_index=True,
-        width="stretch",
+        width="stretch", height=38 + 35 * min(len(frame), 15),  # up to 15 rows in view, then the table scrolls
+        column_order=COLUMN_ORDER,
         column_config={
             "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
             "public_id": st.column_config.TextColumn("Return id"),
             "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
             "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
             "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
-            "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words"),
-            "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="%.2f"),
+            "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
+            "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
             "risk_score": st.column_config.NumberColumn("Risk", format="%.2f"), "risk_band": "Risk band",
-            "ai_recommendation": "AI says",
-            "ai_confidence": st.column_config.NumberColumn("Confidence", format="%.2f"),
+            "ai_recommendation": st.column_config.TextColumn("AI says"),
+            "ai_confidence": st.column_config.TextColumn("Confidence", help="— : none was stored with the recommendation"),
             "policy_version_used": "Policy",
         },
     )
@@ -195,6 +211,26 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     _bulk(actor, selected)
 
 
+def _describe(f: svc.ReturnQueueFilter) -> str:
+    """The filters in force, in words (the filter panel is often folded away)."""
+    parts = ["status: " + (", ".join(label(x).lower() for x in f.statuses) if f.statuses else "any")]
+    if f.risk_bands:
+        parts.append("risk: " + ", ".join(f.risk_bands))
+    if f.categories:
+        parts.append("category: " + ", ".join(f.categories))
+    if f.reasons:
+        parts.append("reason: " + ", ".join(r.replace("_", " ") for r in f.reasons))
+    if f.min_value is not None or f.max_value is not None:
+        low = fmt.money(f.min_value) if f.min_value is not None else "any"
+        high = fmt.money(f.max_value) if f.max_value is not None else "any"
+        parts.append(f"value {low} to {high}")
+    if f.created_from or f.created_to:
+        parts.append(f"asked {f.created_from or '…'} to {f.created_to or '…'}")
+    if f.sla_states:
+        parts.append("SLA: " + ", ".join(SLA_LABELS[x].lower() for x in f.sla_states))
+    return " · ".join(parts)
+
+
 def _csv(actor: Actor, filt: svc.ReturnQueueFilter) -> str:
     with unit_of_work(actor) as uow:
         return svc.export_csv(uow, filt)
@@ -209,9 +245,11 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         st.query_params["return"] = str(selected[0].public_id)
         st.rerun()
     may = actor.role in DECIDING_ROLES
+    if st.session_state.pop("queue_bulk_note_clear", False):
+        st.session_state["queue_bulk_note"] = ""  # the last bulk decision was saved with it
     note = st.text_area("Note for the selected returns", key="queue_bulk_note",
                         placeholder="One note for all of them (needed to deny)")
-    c = st.columns(2)
+    c = st.columns([1, 1, 2])
     action = None
     if c[0].button(f"Approve {len(selected)} selected", key="queue_bulk_approve", disabled=not may):
         action = "approve"
@@ -234,5 +272,6 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         message += f" {len(out.conflicts)} left unchanged (listed below)."
         details = [f"{pid.get(c.id, c.public_id)}: {c.message}" for c in out.conflicts]
     flash("warning" if out.conflicts else "success", message, details)
+    st.session_state["queue_bulk_note_clear"] = True
     refresh()
     st.rerun()

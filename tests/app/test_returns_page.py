@@ -45,7 +45,7 @@ def test_queue_shows_kpis_from_the_database_and_the_first_page(seeded_db):
     m = _metrics(at)
     assert m["Waiting for a decision"] == f"{waiting:,}"
     assert m["Overdue (> 48 h)"] == f"{overdue:,}"
-    assert m["Value at stake"] == f"{float(value):,.2f}"
+    assert m["Value at stake"] == f"${float(value):,.2f}"  # money with its currency, as on the overview
     assert f"of {waiting:,} matching" in _markdown(at)
     shown = at.dataframe[0].value
     assert len(shown) == min(50, waiting)
@@ -110,6 +110,7 @@ def test_deep_link_review_and_approve(fresh_db):
     assert "Saved: needs review → approved." in _markdown(at)
     status, notes = _rows(fresh_db, "SELECT status, admin_notes FROM return_requests WHERE id = %s", rid)[0]
     assert (status, notes) == ("approved", "receipt checks out")
+    assert at.text_area(key=f"review_note_{pid}").value == ""  # saved with the decision: the field starts empty again
     who, = _rows(fresh_db, "SELECT actor_email FROM audit_log WHERE entity_id = %s AND action = 'approve'", str(rid))[0]
     assert who == user("atlas", "reviewer").email
     timeline = at.dataframe[-1].value
@@ -221,6 +222,7 @@ def test_triage_one_new_return_from_its_panel_under_a_chosen_version(fresh_db):
     rules = at.dataframe  # the rule trace is now shown, one row per clause the engine checked
     assert any(list(df.value.columns[:2]) == ["Rule", "Outcome"] and len(df.value) == len(details["rules_fired"])
                for df in rules)
+    assert "The engine's reading now" not in _markdown(at)  # a stored trace is what the panel explains
 
 
 def test_back_to_the_queue_shows_the_decision(fresh_db):
@@ -235,3 +237,46 @@ def test_back_to_the_queue_shows_the_decision(fresh_db):
     no_exceptions(at)
     assert "return" not in at.query_params
     assert pid not in set(at.dataframe[0].value["public_id"])  # decided: no longer waiting
+
+
+def test_untraced_return_shows_the_engines_reading_now_without_writing(seeded_db):
+    import re
+
+    from dokani.triage_service import engine_reading
+
+    (rid, pid, version), = _rows(
+        seeded_db, "SELECT id, public_id::text, policy_version_used FROM return_requests WHERE business_id = %s AND "
+                   "status = 'pending_review' AND triage_details IS NULL AND conversation_log IS NOT NULL "
+                   "ORDER BY id LIMIT 1", ATLAS)
+    with unit_of_work(actor_for("atlas", "reviewer")) as uow:
+        reading = engine_reading(uow, rid, version)
+    at = open_page("returns", slug="reviewer", query={"return": pid})
+    no_exceptions(at)
+    md = _markdown(at)
+    assert "The engine's reading now (not stored)" in md and f"policy version {reading.policy_version}" in md
+    clauses = [df.value for df in at.dataframe if list(df.value.columns) == ["Rule", "Outcome", "Detail", "Inputs"]]
+    assert len(clauses) == 1 and list(clauses[0]["Rule"]) == [c.rule for c in reading.result.rules_fired]
+    assert all(clauses[0]["Inputs"].str.len() > 0)  # every clause shows what it looked at
+    confidence = next(m for m in at.metric if m.label == "Confidence")
+    stored, = _rows(seeded_db, "SELECT ai_recommendation FROM return_requests WHERE id = %s", rid)[0]
+    short = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}[reading.result.recommendation]
+    assert confidence.value == f"{reading.result.confidence:.0%}"  # not stored: the engine's, and marked so
+    assert confidence.delta == ("not stored" if stored == reading.result.recommendation else f"engine now: {short}")
+    assert next(m for m in at.metric if m.label == "Engine risk score").value == f"{reading.result.risk_score:.2f}"
+    texts = _texts(at)
+    for factor in reading.result.risk_factors:
+        assert any(factor in t for t in texts)
+    assert _metrics(at)["Order value"].startswith("$")
+    stamps = [t for t in texts if re.match(r"^(customer|agent|assistant|user) · ", t)]
+    assert stamps and all(re.search(r" · \d{4}-\d\d-\d\d \d\d:\d\d UTC$", t) for t in stamps), stamps
+    assert not any(re.search(r"\d{2}T\d{2}:\d{2}:\d{2}\.\d+", t) for t in texts)  # no raw ISO timestamps
+    assert _rows(seeded_db, "SELECT triage_details FROM return_requests WHERE id = %s", rid)[0][0] is None
+
+
+def test_a_search_that_matches_nothing_says_so_and_shows_no_table(seeded_db):
+    at = open_page("returns", slug="reviewer")
+    at.text_input(key="queue_search").input("no-such-return-anywhere").run()
+    no_exceptions(at)
+    assert any("No returns to show" in i.value for i in at.info)
+    assert not at.dataframe and not any(b.label.startswith("Export CSV") for b in at.get("download_button"))
+    assert any(t.startswith("Filters in force: status: needs review, escalated") for t in _texts(at))

@@ -118,3 +118,29 @@ def test_triage_under_a_named_policy_version(fresh_db, atlas_owner):
         out = triage_return(uow, rid, policy_version="v1.0")
     assert out.policy_version == "v1.0"
     assert _one(fresh_db, "SELECT policy_version_used FROM return_requests WHERE id = %s", rid)[0] == "v1.0"
+
+
+def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, atlas_reviewer):
+    from dokani.policy_rules import load_policy
+    from dokani.return_facts import facts_for_return
+    from dokani.triage import evaluate
+    from dokani.triage_service import engine_reading
+
+    bid = atlas_reviewer.business_id
+    rid, version = _one(fresh_db, "SELECT id, policy_version_used FROM return_requests WHERE business_id = %s AND "
+                                  "status = 'pending_review' AND triage_details IS NULL AND policy_version_used "
+                                  "IS NOT NULL ORDER BY id LIMIT 1", bid)
+    before = _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0]
+    with unit_of_work(atlas_reviewer) as uow:
+        reading = engine_reading(uow, rid, version)
+        expected = evaluate(facts_for_return(uow.session, bid, rid).facts, load_policy(uow.session, bid, version).rules)
+    assert reading.policy_version == version and not reading.fell_back
+    assert reading.result == expected  # the engine's own answer, every clause with its inputs
+    assert any(c.rule == "return_window" and c.inputs for c in reading.result.rules_fired)
+    assert _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0] == before  # nothing written
+    assert _one(fresh_db, "SELECT count(*) FROM audit_log")[0] == 0
+
+    with unit_of_work(atlas_reviewer) as uow:  # a version that no longer exists: read under the active one
+        gone = engine_reading(uow, rid, "v-deleted")
+    active = _one(fresh_db, "SELECT version FROM policies WHERE business_id = %s AND is_active", bid)[0]
+    assert gone.fell_back and gone.policy_version == active and gone.asked_version == "v-deleted"
