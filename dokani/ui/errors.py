@@ -19,15 +19,15 @@ UNREACHABLE = (
 
 def show_domain_error(err: DokaniError) -> None:
     if isinstance(err, Conflict):
-        st.warning(str(err), icon="⚠️")
+        st.warning(str(err), icon=":material/warning:")
     elif isinstance(err, Invalid):
-        st.error(str(err), icon="✋")
+        st.error(str(err), icon=":material/error:")
         for field, problem in err.problems.items():
             st.caption(f"{field}: {problem}")
     elif isinstance(err, (NotAllowed, NotFound)):
-        st.error(str(err), icon="🔒")
+        st.error(str(err), icon=":material/lock:")
     elif isinstance(err, DatabaseUnavailable):
-        st.error(UNREACHABLE, icon="🔌")
+        st.error(UNREACHABLE, icon=":material/cloud_off:")
     else:
         st.error(str(err))
 
@@ -41,7 +41,7 @@ def page_guard():
         show_domain_error(err)
     except OperationalError:
         log.exception("database unreachable")
-        st.error(UNREACHABLE, icon="🔌")
+        st.error(UNREACHABLE, icon=":material/cloud_off:")
     except DBAPIError:
         log.exception("database error")
         st.error("The database refused this request. Nothing was changed. Details are in the server log.")
