@@ -9,7 +9,9 @@ st.title("Chat test lab")
 st.caption("Test a persona against a return-policy version (the active one or a draft) before customers meet it. "
            "Returns opened here are test data and never reach the live queue.")
 
-chat_tab, suites_tab, personas_tab = st.tabs(["Test chat", "Scenario suites", "Personas"])
+# keyed, so the open tab survives the rerun after an action (saving a persona, creating a session)
+chat_tab, suites_tab, personas_tab = st.tabs(["Test chat", "Scenario suites", "Personas"], key="chat_tab",
+                                             on_change="rerun")
 with chat_tab:
     chat_sessions.show(actor)
 with suites_tab:

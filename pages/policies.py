@@ -11,7 +11,8 @@ from dokani.ui import format as fmt
 from dokani.ui import policy_backtest as bt_ui
 from dokani.ui import policy_editor as editor
 from dokani.ui.context import current_actor
-from dokani.ui.policy_actions import SELECT_NEXT, SELECTED, lock_key, md, problems_key, run, show_flash
+from dokani.ui.policy_actions import (FLASH, FLASH_ERROR, SELECT_NEXT, SELECTED, lock_key, md, problems_key,
+                                      refresh_metrics_when_due, run, show_flash)
 from dokani.ui.text import plain
 
 actor = current_actor()
@@ -20,15 +21,14 @@ can_edit = actor.role in policies.EDITOR_ROLES
 
 with unit_of_work(actor) as uow:
     applied = policies.apply_due_schedules(uow)
-with unit_of_work(actor) as uow:
-    policies.refresh_metrics(uow)
+refresh_metrics_when_due(actor, force=bool(applied) or FLASH in st.session_state)
 with unit_of_work(actor) as uow:
     versions = policies.list_versions(uow)
     backtests = backtest.latest_backtests(uow)
 
 show_flash()
 for v in applied:
-    st.info(f"Scheduled version {md(v.version)} took effect at {fmt.when(v.effective_date)}.", icon="⏰")
+    st.info(f"Scheduled version {md(v.version)} took effect at {fmt.when(v.effective_date)}.", icon=":material/schedule:")
 if not can_edit:
     st.caption(f"You are signed in as {actor.role}: you can read versions and run backtests; "
                "only owners and admins can edit, activate or roll back.")
@@ -59,8 +59,9 @@ selected_id = st.selectbox("Version", ids, key=SELECTED,
                            format_func=lambda i: f"{by_id[i].version} · {by_id[i].state}")
 version = by_id[selected_id]
 
+# keyed, so the open tab survives the rerun after an action (a backtest, a save, an activation)
 rules_tab, diff_tab, backtest_tab, activate_tab, history_tab = st.tabs(
-    ["Rules", "Diff", "Backtest", "Activate", "History"])
+    ["Rules", "Diff", "Backtest", "Activate", "History"], key="policy_tab", on_change="rerun")
 
 # ------------------------------------------------------------------ rules
 with rules_tab:
@@ -77,14 +78,14 @@ with rules_tab:
         key = f"pe_{version.id}_{opened}"
         if opened != version.lock_version:
             st.warning("Someone saved this draft after you opened it. Saving now will be refused; "
-                       "reload to see their version (your unsaved edits here will be replaced).", icon="⚠️")
+                       "reload to see their version (your unsaved edits here will be replaced).", icon=":material/warning:")
             if st.button("Reload the latest saved draft", key=f"{key}_reload"):
                 st.session_state[lock_key(version.id)] = version.lock_version
                 st.session_state.pop(problems_key(version.id), None)
                 st.rerun()
         name = st.text_input("Version name", value=version.version, key=f"{key}_name")
         if "version" in problems:
-            st.error(f"version: {problems['version']}", icon="✋")
+            st.error(editor.problem_text("version", problems["version"]), icon=editor.ERROR_ICON)
         mode = st.segmented_control("Edit as", ["Form", "JSON"], default="Form", key=f"{key}_mode") or "Form"
         if mode == "Form":
             edited = editor.rules_form(version.rules, key, problems)
@@ -94,10 +95,12 @@ with rules_tab:
         if b[0].button("Validate", key=f"{key}_validate"):
             _, found = policies.validate(edited)
             st.session_state[problems_key(version.id)] = found
-            if found:
-                st.error("Not valid yet — see the messages next to the fields.", icon="✋")
+            if found:  # rerun so each message is drawn next to its field, not the previous run's messages
+                st.session_state[FLASH_ERROR] = (f"Not valid yet: {len(found)} problem(s), shown next to the fields "
+                                                 "below. Nothing was saved.")
             else:
-                st.success("Valid: the triage engine can evaluate these rules.")
+                st.session_state[FLASH] = "Valid: the triage engine can evaluate these rules (not saved yet)."
+            st.rerun()
         if b[1].button("Save draft", key=f"{key}_save", type="primary"):
             saved = run(
                 actor,
@@ -174,7 +177,12 @@ with activate_tab:
     if not can_edit:
         st.caption("Only owners and admins can activate, schedule or roll back versions.")
     elif version.state == "active":
-        st.success(f"This version is active since {fmt.when(version.effective_date)}.")
+        st.success(f"This version is active since {fmt.when(version.effective_date)}.", icon=":material/verified:")
+        retired = [v for v in versions if v.state == "retired"]
+        st.caption("To replace it, pick a draft in **Version** above and activate or schedule it here. "
+                   + ("To roll back, pick a retired version (" + ", ".join(md(v.version) for v in retired[:5])
+                      + (", …" if len(retired) > 5 else "") + ") and roll back to it here."
+                      if retired else "There is no earlier (retired) version to roll back to."))
     else:
         gate_available = policies.suite_gate_available()
         require_suite = override = None
@@ -192,7 +200,7 @@ with activate_tab:
                     success=f"Rolled back: {md(version.version)} is active again.")
         else:
             if version.state == "scheduled":
-                st.info(f"Scheduled to take effect at {fmt.when(version.effective_date)}.", icon="⏰")
+                st.info(f"Scheduled to take effect at {fmt.when(version.effective_date)}.", icon=":material/schedule:")
                 if st.button("Cancel the schedule", key="act_cancel"):
                     run(actor, lambda uow: policies.cancel_schedule(uow, version.id),
                         success=f"Schedule of {md(version.version)} cancelled; it is a draft again.")
@@ -219,17 +227,27 @@ with activate_tab:
 with history_tab:
     with unit_of_work(actor) as uow:
         timeline = policies.history(uow, version.id)
+    st.markdown("**Changes**")
     if not timeline:
-        st.caption("No recorded changes for this version (it predates the audit trail).")
+        st.caption("No recorded changes for this version: it was created before the audit trail (or imported).")
     else:
-        st.dataframe(pd.DataFrame(timeline).iloc[::-1], hide_index=True, width="stretch")
-    metrics = st.columns(2)
-    with metrics[0]:
-        st.markdown("**Usage statistics**")
-        st.json(version.usage_statistics or {}, expanded=False)
-    with metrics[1]:
-        st.markdown("**Compliance metrics**")
-        st.json(version.compliance_metrics or {}, expanded=False)
+        st.dataframe(pd.DataFrame(timeline).iloc[::-1], hide_index=True, width="stretch", key="policy_history",
+                     column_config={"when": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm")})
     if version.based_on_id and version.based_on_id in by_id:
         st.caption("Drafted from:")
         plain(by_id[version.based_on_id].version)
+    st.markdown("**Usage and compliance** (from the returns triaged under this version)")
+    if not (version.usage_statistics or {}).get("returns"):
+        st.info("No return has been triaged under this version yet, so there are no usage or compliance figures. "
+                "Backtest it to see what it would change.", icon=":material/info:")
+    else:
+        usage, compliance = st.columns(2)
+        usage.dataframe(editor.usage_frame(version.usage_statistics), hide_index=True, width="stretch",
+                        key="policy_usage")
+        compliance.dataframe(editor.compliance_frame(version.compliance_metrics or {}), hide_index=True,
+                             width="stretch", key="policy_compliance")
+        by_status, by_ai = st.columns(2)
+        by_status.dataframe(editor.breakdown_frame(version.usage_statistics, "by_status", "status now"),
+                            hide_index=True, width="stretch", key="policy_by_status")
+        by_ai.dataframe(editor.breakdown_frame(version.usage_statistics, "by_recommendation", "AI recommendation"),
+                        hide_index=True, width="stretch", key="policy_by_ai")

@@ -8,6 +8,7 @@ from db.uow import Actor, unit_of_work
 from dokani import personas
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.policy_actions import md
 
 
 def _table(people: list[personas.Persona]) -> None:
@@ -15,9 +16,15 @@ def _table(people: list[personas.Persona]) -> None:
     for p in people:
         style = p.style
         rows.append({"Persona": p.config_name, "Provider": personas.PROVIDER_LABELS.get(p.provider, p.provider),
-                     "Name": style.persona_name, "Tone": style.tone, "Escalation": style.escalation,
-                     "Default": p.is_default, "Active": p.is_active, "Uses": p.usage_count, "Last used": p.last_used_at})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                     "Name": style.persona_name, "Tone": style.tone,
+                     "Escalation": personas.ESCALATION_LABELS.get(style.escalation, style.escalation),
+                     "Default": p.is_default, "Active": p.is_active, "Uses": p.usage_count,
+                     "Last used": p.last_used_at.strftime("%Y-%m-%d %H:%M") if p.last_used_at else "never"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="persona_table", column_config={
+        "Uses": st.column_config.NumberColumn(
+            "Uses", help="agent replies and suite scenarios with this persona, counted by the console"),
+        "Default": st.column_config.CheckboxColumn("Default", help="the persona new sessions start with, per provider"),
+    })
 
 
 def _fields(prefix: str, provider: str, data: dict) -> dict:
@@ -50,14 +57,28 @@ def _fields(prefix: str, provider: str, data: dict) -> dict:
     return out
 
 
+FLASH = "persona_flash"
+
+
+def _done(message: str) -> None:
+    """Remember what was saved for the next run, then rerun so the table shows it."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
 def show(actor: Actor) -> None:
+    done = st.session_state.pop(FLASH, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
     with unit_of_work(actor) as uow:
         people = personas.list_personas(uow)
     can_edit = actor.role in personas.EDIT_ROLES
     if people:
         _table(people)
     else:
-        st.info("No ElevenLabs or Tavus personas yet.")
+        st.info("No ElevenLabs (voice) or Tavus (video) personas yet. "
+                + ("Create the first one under “New persona” below." if actor.role in personas.EDIT_ROLES else
+                   "An owner, admin or tester can create one."), icon=":material/info:")
     if not can_edit:
         st.caption(f"Your role ({actor.role}) can read personas; owners, admins and testers can change them.")
         return
@@ -72,7 +93,7 @@ def show(actor: Actor) -> None:
             try:
                 with unit_of_work(actor) as uow:
                     personas.set_default(uow, chosen.id)
-                st.rerun()
+                _done(f"{md(chosen.config_name)} is now the default {personas.PROVIDER_LABELS[chosen.provider]} persona.")
             except DokaniError as err:
                 show_domain_error(err)
         loaded_key = f"persona_loaded_{chosen.id}"
@@ -88,11 +109,11 @@ def show(actor: Actor) -> None:
                         personas.update_persona(uow, chosen.id, expected_updated_at=loaded, config_name=name,
                                                 config_data=data, is_active=active)
                     st.session_state.pop(loaded_key, None)
-                    st.rerun()
+                    _done(f"Saved persona {md(name)}.")
                 except DokaniError as err:
                     show_domain_error(err)
 
-    with st.expander("New persona"):
+    with st.expander("New persona", expanded=not people):
         provider = st.radio("Provider", personas.PROVIDERS, format_func=lambda p: personas.PROVIDER_LABELS[p],
                             horizontal=True, key="pn_provider")
         with st.form("persona_new"):
@@ -102,6 +123,6 @@ def show(actor: Actor) -> None:
                 try:
                     with unit_of_work(actor) as uow:
                         personas.create_persona(uow, provider, name, data)
-                    st.rerun()
+                    _done(f"Created persona {md(name)}.")
                 except DokaniError as err:
                     show_domain_error(err)

@@ -10,6 +10,7 @@ from db.uow import Actor, unit_of_work
 from dokani import chat_lab, personas
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.policy_actions import md
 
 PICK = "chat_pick"  # the session selectbox
 GOTO = "chat_goto"  # a session to select on the next run (set after creating one)
@@ -72,7 +73,7 @@ def _pick_session(actor: Actor) -> UUID | None:
     options = [NEW] + [str(s.id) for s in found]
     labels = {str(s.id): f"{s.name} · {s.persona_name or '—'} · {s.customer_email or '—'} · {s.messages} msgs"
               + ("" if s.is_active else " · archived") for s in found}
-    labels[NEW] = "➕ New test session"
+    labels[NEW] = "New test session…"
     if wanted and wanted not in options:
         try:  # the current session stays selectable even when the search hides it
             with unit_of_work(actor) as uow:
@@ -89,24 +90,44 @@ def _pick_session(actor: Actor) -> UUID | None:
     return None if choice == NEW else UUID(choice)
 
 
-def _details(meta: dict) -> None:
-    rows = [("Intent", f"{meta.get('intent', '—')} ({meta.get('confidence', '—')}, {meta.get('intent_via', 'keywords')})"),
-            ("Order", str(meta.get("order_id") or "—") + (f" (found by {meta['order_source']})" if meta.get("order_source") else "")),
-            ("Policy version", str(meta.get("policy_version") or "—")),
-            ("Latency", f"{meta.get('latency_ms', '—')} ms"),
-            ("Wording", "language model" if meta.get("phrased_by") == "llm" else "rules")]
+NOT_RECORDED = "not recorded"
+
+
+def details_rows(meta: dict) -> list[tuple[str, str]]:
+    """An agent turn's metadata as (what, value) rows; anything the turn did not record says so."""
+    def known(key: str) -> bool:
+        return meta.get(key) not in (None, "")
+
+    intent = "—"
+    if known("intent"):
+        extra = [str(meta["confidence"]) if known("confidence") else None, meta.get("intent_via") or None]
+        extra = [e for e in extra if e]
+        intent = str(meta["intent"]) + (f" ({', '.join(extra)})" if extra else "")
+    order = NOT_RECORDED
+    if known("order_id"):
+        order = str(meta["order_id"]) + (f" (found by {meta['order_source']})" if known("order_source") else "")
+    elif "order_id" in meta:
+        order = "none found"
+    rows = [("Intent", intent), ("Order", order),
+            ("Policy version", str(meta["policy_version"]) if known("policy_version") else NOT_RECORDED),
+            ("Latency", f"{meta['latency_ms']} ms" if known("latency_ms") else NOT_RECORDED),
+            ("Wording", {"llm": "language model", "rules": "rules"}.get(meta.get("phrased_by"), NOT_RECORDED))]
     triage = meta.get("triage") or {}
     if triage:
-        rows.append(("Triage", f"{triage.get('recommendation')} (confidence {triage.get('confidence')}, "
-                               f"risk {triage.get('risk_score')})"))
-        rows.append(("Reasoning", str(triage.get("reasoning") or "")))
+        rows.append(("Triage", f"{triage.get('recommendation')} (confidence {triage.get('confidence', '—')}, "
+                               f"risk {triage.get('risk_score', '—')})"))
+        rows.append(("Reasoning", str(triage.get("reasoning") or NOT_RECORDED)))
     opened = meta.get("return_opened") or {}
     if opened:
         rows.append(("Test return", f"#{opened.get('id')} · {opened.get('status')}"))
     if meta.get("escalated"):
         rows.append(("Escalated", "handed to a person"))
-    st.dataframe(pd.DataFrame(rows, columns=["", "Value"]), hide_index=True, width="stretch")
-    fired = triage.get("rules_fired") or []
+    return rows
+
+
+def _details(meta: dict) -> None:
+    st.dataframe(pd.DataFrame(details_rows(meta), columns=["Detail", "Value"]), hide_index=True, width="stretch")
+    fired = (meta.get("triage") or {}).get("rules_fired") or []
     if fired:
         st.dataframe(pd.DataFrame([{"Rule": c.get("rule"), "Outcome": c.get("outcome"), "Detail": c.get("detail")}
                                    for c in fired]), hide_index=True, width="stretch")
@@ -115,7 +136,7 @@ def _details(meta: dict) -> None:
 def _transcript(turns: list[chat_lab.ChatTurn], persona_name: str | None, greeting: str) -> None:
     with st.chat_message("assistant"):
         st.text(greeting)
-        st.caption(f"{persona_name or 'Agent'} · greeting (not stored)")
+        st.caption(md(f"{persona_name or 'Agent'} · greeting (not stored)"))  # persona names are typed: escaped
     for t in turns:
         with st.chat_message("assistant" if t.is_agent else "user"):
             st.text(t.message)

@@ -8,6 +8,7 @@ from db.uow import Actor, unit_of_work
 from dokani import chat_lab, personas, scenarios
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.policy_actions import md
 
 LAST_RUN = "chat_suite_last_run"
 
@@ -31,10 +32,10 @@ def _choose_suite() -> scenarios.Suite | None:
     try:
         suite = scenarios.parse_suite(content, name)
     except scenarios.SuiteFileError as err:
-        st.error(f"{name} cannot be run:", icon="✋")
+        st.error(f"{md(name)} cannot be run: fix these lines and upload it again.", icon=":material/error:")
         st.code("\n".join(err.lines), language=None)
         return None
-    st.caption(f"{suite.suite}: {len(suite.scenarios)} scenarios, "
+    st.caption(f"{md(suite.suite)}: {len(suite.scenarios)} scenarios, "
                f"{sum(len(s.turns) for s in suite.scenarios)} customer turns")
     return suite
 
@@ -42,10 +43,12 @@ def _choose_suite() -> scenarios.Suite | None:
 def _show_run(summary: scenarios.SuiteRunSummary) -> None:
     verdict = "All scenarios passed" if summary.passed_all else f"{summary.failed} of {summary.scenarios} scenarios failed"
     (st.success if summary.passed_all else st.error)(
-        f"{verdict} · persona {summary.persona_name} · policy {summary.policy_version}")
+        f"{verdict} · persona {md(summary.persona_name)} · policy {md(summary.policy_version)}",
+        icon=":material/check_circle:" if summary.passed_all else ":material/cancel:")
     st.dataframe(scenarios.results_frame(summary), hide_index=True, width="stretch")
     for r in summary.results:
-        with st.expander(("✅ " if r.passed else "❌ ") + r.name):
+        with st.expander(md(r.name), icon=":material/check_circle:" if r.passed else ":material/cancel:",
+                         expanded=not r.passed and len(summary.results) <= 10):
             for problem in ([r.error] if r.error else r.failures):
                 st.text(problem)
             for t in r.turns:
@@ -74,10 +77,11 @@ def show(actor: Actor) -> None:
     with unit_of_work(actor) as uow:
         latest = scenarios.latest_suite_result(uow, version)
     if latest is None:
-        st.caption(f"No suite has been run against {version} yet.")
+        st.caption(f"No suite has been run against {md(version)} yet.")
     else:
-        st.caption(f"Latest run against {version}: {latest.passed} of {latest.scenarios} scenarios passed "
-                   f"({latest.suite or 'suite'}, persona {latest.persona_name}, {latest.started_at:%Y-%m-%d %H:%M}).")
+        st.caption(f"Latest run against {md(version)}: {latest.passed} of {latest.scenarios} scenarios passed "
+                   f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
+                   f"{latest.started_at:%Y-%m-%d %H:%M}).")
     suite = _choose_suite()
     can_run = actor.role in chat_lab.LAB_ROLES
     if st.button("Run suite", type="primary", disabled=suite is None or not can_run, key="suite_run"):
@@ -94,6 +98,8 @@ def show(actor: Actor) -> None:
             st.session_state[LAST_RUN] = summary.run_id
         except DokaniError as err:
             show_domain_error(err)
+        else:
+            st.rerun()  # so "latest run" and the pass-rate chart include this run
     run_id = st.session_state.get(LAST_RUN)
     if run_id:
         with unit_of_work(actor) as uow:
@@ -102,11 +108,12 @@ def show(actor: Actor) -> None:
             except DokaniError:
                 st.session_state.pop(LAST_RUN, None)
 
-    st.subheader(f"Pass rate of {by_id[persona_id].config_name}")
+    st.subheader(f"Pass rate of {md(by_id[persona_id].config_name)}")
     with unit_of_work(actor) as uow:
         history = scenarios.pass_rate_history(uow, by_id[persona_id].id)
     if history.empty:
-        st.info("No suite runs for this persona yet.")
+        st.info("No suite runs for this persona yet: run a suite above and its pass rate appears here, one point "
+                "per run, a line per policy version.", icon=":material/info:")
         return
     history["pass rate (%)"] = (history["pass_rate"] * 100).round(1)
     fig = px.line(history, x="started_at", y="pass rate (%)", markers=True, color="policy_version",

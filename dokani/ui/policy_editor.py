@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -45,22 +46,102 @@ def show_versions(versions: list[PolicyVersion], backtests: dict[int, Any]) -> N
     )
 
 
+LABELS = {
+    "return_window_days": "Return window (days)",
+    "auto_approve_threshold": "Auto-approve up to (order value)",
+    "auto_escalation_threshold": "Escalate to a person above (order value)",
+    "risk_thresholds": "Risk thresholds",
+    "risk_thresholds.auto_approve_max": "Auto-approve only if risk ≤",
+    "risk_thresholds.auto_deny_min": "Auto-deny if risk ≥",
+    "max_call_duration": "Max call duration (seconds)",
+    "required_evidence": "Required evidence",
+    "acceptable_reasons": "Acceptable reasons",
+    "high_risk_categories": "High-risk categories",
+    "fraud_flags": "Fraud flags that stop auto-approval",
+    "allow_voice_calls": "Allow voice calls",
+    "allow_video_calls": "Allow video calls",
+    "record_calls": "Record calls",
+    "category_overrides": "Per-category overrides",
+    "version": "Version name",
+    "json": "Rules as JSON",
+    "rules": "Rules",
+    "": "Rules",
+}
+ERROR_ICON = ":material/error:"
+
+
+def label_of(field: str) -> str:
+    """The label an admin sees for a rules field (``a.b`` paths fall back to their first part)."""
+    if field in LABELS:
+        return LABELS[field]
+    head, _, rest = field.partition(".")
+    return f"{LABELS[head]} › {rest}" if head in LABELS and rest else field
+
+
+def problem_text(field: str, message: str) -> str:
+    return f"{label_of(field)}: {message}"
+
+
 def _problem(problems: dict[str, str], *fields: str) -> None:
     for key, message in problems.items():
         if any(key == f or key.startswith(f + ".") for f in fields):
-            st.error(f"{key}: {message}", icon="✋")
+            st.error(problem_text(key, message), icon=ERROR_ICON)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "none"
+    if isinstance(value, dict):
+        if not value:
+            return "none"
+        return "; ".join(f"{k}: {_shown(v) if not isinstance(v, dict) else json.dumps(v, ensure_ascii=False)}"
+                         for k, v in value.items())
+    return str(value)
+
+
+def readonly_frame(rules: dict) -> pd.DataFrame:
+    """The known fields as (setting, value) rows, labelled as in the editor; overrides get a row each."""
+    rows = []
+    for field in PolicyRules.model_fields:
+        if field not in rules:
+            continue
+        value = rules[field]
+        if field == "risk_thresholds" and isinstance(value, dict):
+            for sub in ("auto_approve_max", "auto_deny_min"):
+                if sub in value:
+                    rows.append({"setting": LABELS[f"risk_thresholds.{sub}"], "value": _shown(value[sub])})
+            continue
+        if field == "category_overrides" and isinstance(value, dict):
+            if not value:
+                rows.append({"setting": LABELS[field], "value": "none"})
+            for category, o in value.items():
+                o = o if isinstance(o, dict) else {}
+                parts = []
+                if o.get("return_window_days") is not None:
+                    parts.append(f"window {o['return_window_days']} days")
+                if o.get("restocking_fee_pct") is not None:
+                    parts.append(f"restocking fee {o['restocking_fee_pct']:g}%")
+                if o.get("final_sale"):
+                    parts.append("final sale")
+                rows.append({"setting": f"Override · {category}", "value": ", ".join(parts) or "general rules"})
+            continue
+        rows.append({"setting": LABELS.get(field, field), "value": _shown(value)})
+    return pd.DataFrame(rows, columns=["setting", "value"])
 
 
 def show_rules_readonly(rules: dict) -> None:
-    """A version's rules as a short form-like summary, then the full JSON."""
-    known = {k: rules[k] for k in PolicyRules.model_fields if k in rules}
+    """A version's rules as a labelled, read-only table (every row visible), then any keys the engine ignores."""
+    summary = readonly_frame(rules)
     other = {k: v for k, v in rules.items() if k not in KNOWN_FIELDS}
-    summary = pd.DataFrame(
-        [{"field": k, "value": json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)}
-         for k, v in known.items()]
-    )
     if not summary.empty:
-        st.dataframe(summary, hide_index=True, width="stretch")
+        st.dataframe(summary, hide_index=True, width="stretch", height=35 * (len(summary) + 1) + 3,
+                     key="rules_readonly", column_config={
+                         "setting": st.column_config.TextColumn("setting", width="medium"),
+                         "value": st.column_config.TextColumn("value", width="large")})
+    else:
+        st.info("This version has none of the fields the triage engine reads; the engine uses its defaults.")
     if other:
         st.caption("Other keys in this version (not used by the engine, kept as they are):")
         st.json(other, expanded=True)
@@ -119,9 +200,9 @@ def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
             key=f"{key}_call_len"))
         _problem(problems, "max_call_duration")
     out["risk_thresholds"] = {**risk, "auto_approve_max": approve_max, "auto_deny_min": deny_min}
-    _problem(problems, "risk_thresholds", "")
+    _problem(problems, "risk_thresholds")
     if "" in problems or "rules" in problems:
-        st.error(problems.get("") or problems.get("rules"), icon="✋")
+        st.error(problems.get("") or problems.get("rules"), icon=ERROR_ICON)
 
     def multi(label: str, field: str, known: tuple[str, ...]) -> None:
         current = _listish(rules.get(field))
@@ -177,7 +258,49 @@ def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
 def rules_json_editor(rules: dict, key: str, problems: dict[str, str]) -> str:
     text = st.text_area("Rules as JSON", value=json.dumps(rules, indent=2, ensure_ascii=False), height=420,
                         key=f"{key}_json")
-    if problems:
-        for field, message in problems.items():
-            st.error(f"{field or 'rules'}: {message}", icon="✋")
+    for field, message in problems.items():
+        st.error(problem_text(field, message), icon=ERROR_ICON)
     return text
+
+
+def _stamp(value: Any) -> str:
+    if not value:
+        return fmt.NO_DATA
+    try:
+        return fmt.when(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
+def breakdown_frame(usage: dict, field: str, label: str) -> pd.DataFrame:
+    """One of the ``by_status`` / ``by_recommendation`` counts as rows, largest first."""
+    values = usage.get(field) if isinstance(usage.get(field), dict) else {}
+    rows = sorted(values.items(), key=lambda kv: -kv[1])
+    return pd.DataFrame(rows, columns=[label, "returns"])
+
+
+def usage_frame(usage: dict) -> pd.DataFrame:
+    """``usage_statistics`` as labelled rows (figures missing from the row say "no data")."""
+    ms = usage.get("avg_processing_ms")
+    rows = [
+        ("Returns triaged under it", fmt.number(usage.get("returns"))),
+        ("First / last return", f"{_stamp(usage.get('first_used'))} – {_stamp(usage.get('last_used'))}"),
+        ("Settled automatically", fmt.number(usage.get("automated"))),
+        ("Automation rate", fmt.share(usage.get("automation_rate"))),
+        ("Refunded value", fmt.money(usage.get("refunded_value"))),
+        ("Average processing time", fmt.NO_DATA if ms is None else (f"{ms:,.0f} ms" if ms < 1000 else fmt.duration_s(ms / 1000))),
+    ]
+    return pd.DataFrame(rows, columns=["usage", "value"])
+
+
+def compliance_frame(compliance: dict) -> pd.DataFrame:
+    """``compliance_metrics`` as labelled rows."""
+    rows = [
+        ("Decided after an automatic recommendation", fmt.number(compliance.get("decided"))),
+        ("… where the decision agreed", fmt.number(compliance.get("agreed"))),
+        ("Agreement rate", fmt.share(compliance.get("agreement_rate"))),
+        ("Approvals that could be checked", fmt.number(compliance.get("approved_checked"))),
+        ("… outside the window or final sale", fmt.number(compliance.get("violations"))),
+        ("Compliance rate", fmt.share(compliance.get("compliance_rate"))),
+    ]
+    return pd.DataFrame(rows, columns=["compliance", "value"])

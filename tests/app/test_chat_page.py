@@ -85,6 +85,9 @@ def test_run_the_example_suite_from_the_page(fresh_db):
     with psycopg.connect(fresh_db) as conn:
         runs = conn.execute("SELECT count(*) FROM persona_test_logs WHERE test_result->>'suite' = 'Atlas returns basics'").fetchone()[0]
     assert runs == 5
+    # the "latest run" line and the chart already include this run
+    assert any(c.value.startswith("Latest run against v1\\.1: 5 of 5 scenarios passed (Atlas returns basics, "
+                                  "persona Ava") for c in at.caption)
 
 
 def test_a_failing_suite_shows_the_failing_expectation(fresh_db):
@@ -108,6 +111,37 @@ def test_set_the_default_persona(fresh_db):
         defaults = conn.execute("SELECT config_name FROM provider_configs WHERE business_id = %s AND is_default "
                                 "AND provider = 'elevenlabs'", (ATLAS,)).fetchall()
     assert [d[0] for d in defaults] == ["Max (brisk voice)"]
+    assert any("is now the default" in m.value for m in at.success)  # said on the page, not only in the table
+
+
+def test_the_persona_table_speaks_plainly_and_a_save_is_confirmed(fresh_db):
+    at = open_page("chat", slug="admin")
+    table = next(d.value for d in at.dataframe if "Persona" in d.value.columns)
+    assert "offer_human" not in set(table["Escalation"])  # labels, not codes
+    with psycopg.connect(fresh_db) as conn:
+        unused = conn.execute("SELECT count(*) FROM provider_configs WHERE business_id = %s AND provider IN "
+                              "('elevenlabs', 'tavus') AND last_used_at IS NULL", (ATLAS,)).fetchone()[0]
+    assert (table["Last used"] == "never").sum() == unused
+    pick = at.selectbox(key="persona_pick")
+    chosen = pick.options[0]
+    at.button(key=next(b.key for b in at.button if b.key and "persona_edit_" in b.key)).click().run()
+    no_exceptions(at)
+    assert any(m.value.startswith("Saved persona") for m in at.success)
+
+
+def test_details_of_a_turn_say_what_was_not_recorded(seeded_db):
+    at = open_page("chat", slug="tester")
+    with psycopg.connect(seeded_db) as conn:
+        missing = conn.execute(
+            "SELECT count(*) FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id "
+            "WHERE s.business_id = %s AND m.sender <> 'customer' AND m.metadata ? 'intent' AND NOT m.metadata ? 'latency_ms'",
+            (ATLAS,)).fetchone()[0]
+    assert missing  # the demo sessions hold agent turns recorded without a latency
+    details = [d.value for d in at.dataframe if list(d.value.columns) == ["Detail", "Value"]]
+    assert details
+    values = [v for frame in details for v in frame["Value"]]
+    assert not any(str(v).startswith("—") and "ms" in str(v) for v in values)  # no "— ms" placeholder
+    assert "not recorded" in values
 
 
 def test_a_reviewer_reads_but_cannot_chat(seeded_db):

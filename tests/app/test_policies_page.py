@@ -46,7 +46,7 @@ def test_draft_from_active_edit_window_save_and_activate(fresh_db):
     at.number_input(key=f"{key}_window").set_value(-5).run()
     at.button(key=f"{key}_save").click().run()
     no_exceptions(at)
-    assert any("return_window_days" in e.value for e in at.error)  # field-level message
+    assert any("Return window (days)" in e.value for e in at.error)  # field-level message, by its label
     assert _rows(fresh_db, "SELECT lock_version FROM policies WHERE id = %s", draft_id)[0][0] == lock
     at.number_input(key=f"{key}_window").set_value(40).run()
     at.button(key=f"{key}_save").click().run()
@@ -104,8 +104,12 @@ def test_backtest_runs_shows_changes_and_is_listed(fresh_db):
     at = open_page("policies", slug="admin")
     names = dict(_rows(fresh_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
     at = _pick(at, names["draft"])
+    assert at.selectbox(key="bt_period").value == "Last 90 days"  # the default: quick on a large business
+    at.session_state["policy_tab"] = "Backtest"
+    at.selectbox(key="bt_period").set_value("All past returns").run()
     at.button(key="bt_run").click().run()
     no_exceptions(at)
+    assert at.session_state["policy_tab"] == "Backtest"  # the page stays on the tab the backtest ran in
     replayed = next(m.value for m in at.metric if m.label == "Returns replayed")
     total = _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s", ATLAS)[0][0]
     assert replayed == f"{total:,}"
@@ -162,3 +166,55 @@ def test_the_optional_suite_gate_follows_the_latest_suite_run(fresh_db):
     assert state == ("active" if may_activate else "draft")
     if not may_activate:
         assert any("suite" in e.value for e in at.error)
+
+
+def test_read_only_rules_are_labelled_like_the_editor(seeded_db):
+    at = open_page("policies")
+    no_exceptions(at)
+    window, reasons = _rows(seeded_db, "SELECT rules->>'return_window_days', rules->'acceptable_reasons' FROM policies "
+                                       "WHERE business_id = %s AND is_active", ATLAS)[0]
+    frame = next(d.value for d in at.dataframe if list(d.value.columns) == ["setting", "value"])
+    shown = dict(zip(frame["setting"], frame["value"]))
+    assert shown["Return window (days)"] == window
+    assert shown["Acceptable reasons"] == ", ".join(reasons)  # every reason, not a truncated JSON list
+
+
+def test_history_shows_usage_computed_from_returns_or_says_there_is_none(seeded_db):
+    at = open_page("policies")
+    used = _rows(seeded_db, "SELECT count(*) FROM return_requests r JOIN policies p ON p.business_id = r.business_id "
+                            "AND p.version = r.policy_version_used WHERE p.business_id = %s AND p.is_active", ATLAS)[0][0]
+    usage = next(d.value for d in at.dataframe if "usage" in d.value.columns)
+    assert dict(zip(usage["usage"], usage["value"]))["Returns triaged under it"] == f"{used:,}"
+    draft = _rows(seeded_db, "SELECT version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0][0]
+    at = _pick(at, draft)
+    no_exceptions(at)
+    assert any("No return has been triaged under this version yet" in i.value for i in at.info)
+    assert not [d for d in at.dataframe if "usage" in d.value.columns]
+
+
+def test_validate_shows_the_problem_of_what_is_typed_now(fresh_db):
+    at = open_page("policies", slug="admin")
+    draft_id, name, lock = _rows(fresh_db, "SELECT id, version, lock_version FROM policies WHERE business_id = %s "
+                                 "AND state = 'draft' ORDER BY id LIMIT 1", ATLAS)[0]
+    at = _pick(at, name)
+    key = f"pe_{draft_id}_{lock}"
+    at.number_input(key=f"{key}_window").set_value(-5).run()
+    at.button(key=f"{key}_validate").click().run()
+    assert any("Return window (days)" in e.value for e in at.error)
+    at.segmented_control(key=f"{key}_mode").set_value("JSON").run()
+    at.text_area(key=f"{key}_json").set_value('{"return_window_days": 30,').run()
+    at.button(key=f"{key}_validate").click().run()
+    no_exceptions(at)
+    errors = [e.value for e in at.error]
+    assert any("malformed JSON" in e for e in errors)
+    assert not any("Return window (days)" in e for e in errors)  # the earlier form problem is gone
+    at.text_area(key=f"{key}_json").set_value('{"return_window_days": 30}').run()
+    at.button(key=f"{key}_validate").click().run()
+    assert any("Valid" in s.value for s in at.success) and not at.error
+    assert _rows(fresh_db, "SELECT lock_version FROM policies WHERE id = %s", draft_id)[0][0] == lock  # nothing saved
+
+
+def test_the_active_version_says_how_to_roll_back(seeded_db):
+    at = open_page("policies", slug="admin")
+    retired = _rows(seeded_db, "SELECT version FROM policies WHERE business_id = %s AND state = 'retired'", ATLAS)
+    assert any("roll back" in c.value and retired[0][0].replace(".", "\\.") in c.value for c in at.caption)

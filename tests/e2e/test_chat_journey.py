@@ -25,7 +25,7 @@ def test_a_short_chat_opens_a_test_return(app_server, page, fresh_db):
 
     # New session: pick "New test session" in the session box, fill the form.
     page.get_by_label("Session", exact=True).click()
-    page.get_by_role("option", name="➕ New test session").click()
+    page.get_by_role("option", name="New test session…").click()
     wait_for_app(page)
     page.get_by_label("Session name").fill("Browser jacket test")
     page.get_by_label("Customer email").fill(email)

@@ -46,9 +46,17 @@ def test_draft_change_window_backtest_activate(app_server, page, fresh_db):
 
     # Backtest it against the active version.
     page.get_by_role("tab", name="Backtest").click()
+    _settle(page)
+    period = page.get_by_role("combobox", name="Returns to replay")
+    expect(period).to_have_value("Last 90 days")  # the default period
+    period.click()
+    page.get_by_role("option", name="All past returns").click()
+    _settle(page)
     page.get_by_role("button", name="Run backtest").click()
     expect(page.get_by_text("Backtest stored")).to_be_visible(timeout=60_000)
     _settle(page)
+    # the page stays on the Backtest tab after the rerun that lists the stored result
+    expect(page.get_by_role("tab", name="Backtest")).to_have_attribute("aria-selected", "true")
     replayed = page.locator("[data-testid=stMetric]").filter(has_text="Returns replayed")
     expect(replayed).to_be_visible()
     with psycopg.connect(fresh_db) as c:
