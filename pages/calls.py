@@ -89,19 +89,25 @@ st.subheader(f"{detail.call.call_type.title()} call · {detail.call.provider} ·
 info, talk = st.columns([1, 2])
 with info:
     st.markdown("**Provider ids**")
-    for name, value in detail.external_ids.items():
-        st.text(f"{name}: {value}")
+    if detail.external_ids:
+        st.dataframe([{"id": k, "value": v} for k, v in detail.external_ids.items()], hide_index=True, width="stretch")
+    else:
+        st.caption("No provider ids recorded.")
     st.markdown("**Metrics**")
     if detail.metrics is None:
         st.caption("No analytics for this call yet.")
     else:
         mx = detail.metrics
-        st.text(
-            f"latency p50 / p95: {fmt.number(mx.latency_ms_p50)} / {fmt.number(mx.latency_ms_p95)} ms\n"
-            f"interruptions: {fmt.number(mx.interruptions)}\n"
-            f"sentiment: {fmt.number(mx.sentiment, 2)}\n"
-            f"resolution: {mx.resolution or fmt.NO_DATA}\n"
-            f"words per minute: {fmt.number(mx.words_per_minute)}"
+        st.dataframe(
+            [
+                {"metric": "latency p50", "value": f"{fmt.number(mx.latency_ms_p50)} ms"},
+                {"metric": "latency p95", "value": f"{fmt.number(mx.latency_ms_p95)} ms"},
+                {"metric": "interruptions", "value": fmt.number(mx.interruptions)},
+                {"metric": "sentiment (−1…1)", "value": fmt.number(mx.sentiment, 2)},
+                {"metric": "resolution", "value": mx.resolution or fmt.NO_DATA},
+                {"metric": "words per minute", "value": fmt.number(mx.words_per_minute)},
+            ],
+            hide_index=True, width="stretch",
         )
     if detail.events:
         st.markdown("**Events**")
@@ -111,8 +117,8 @@ with info:
     if fb.rating is None and not fb.comment:
         st.caption("No feedback recorded.")
     else:
-        st.text(f"rating: {fb.rating if fb.rating is not None else fmt.NO_DATA} / 5")
-        plain(fb.comment)
+        plain(f"rating: {fb.rating if fb.rating is not None else fmt.NO_DATA} / 5")
+        plain(fb.comment, empty="(no comment)")
 with talk:
     st.markdown("**Transcript**")
     if not detail.transcript:
@@ -120,4 +126,4 @@ with talk:
     for line in detail.transcript:
         with st.chat_message("assistant" if line.speaker in ("agent", "ai", "assistant") else "user"):
             stamp = "" if line.at_seconds is None else f"[{fmt.duration_s(line.at_seconds)}] "
-            st.text(f"{stamp}{line.message}")
+            plain(f"{stamp}{line.message}")
