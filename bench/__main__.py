@@ -54,11 +54,13 @@ def _database(returns: int, reseed: bool) -> str:
 def measure(name: str, fn: Callable[[], object], repeat: int) -> dict:
     fn()  # warm: plans, caches, pool
     times = []
-    tracemalloc.start()
     for _ in range(repeat):
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
+    # Memory in a run of its own: tracing slows Python down several times and would distort the timings.
+    tracemalloc.start()
+    fn()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     result = {"name": name, "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
