@@ -221,6 +221,21 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                      analytics_rows(seed, b, calls))
                 load("persona_test_logs", "id, business_id, config_id, test_type, test_content, test_result, success, "
                      "error_message, test_duration_ms, created_at", persona_test_rows(seed, b, anchor))
+            # Personas' bookkeeping follows from the calls and chat sessions that used them.
+            conn.execute(
+                """
+                UPDATE provider_configs p SET usage_count = u.uses, last_used_at = u.last_used
+                FROM (
+                  SELECT persona_id, count(*) AS uses, max(at) AS last_used FROM (
+                    SELECT persona_config_id AS persona_id, created_at AS at FROM call_sessions
+                    UNION ALL
+                    SELECT CAST(metadata ->> 'persona_id' AS uuid), created_at FROM chat_sessions
+                    WHERE metadata ->> 'persona_id' ~ '^[0-9a-f-]{36}$'
+                  ) used WHERE persona_id IS NOT NULL GROUP BY persona_id
+                ) u
+                WHERE p.id = u.persona_id
+                """
+            )
             for table in SEQUENCED:
                 conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('public.{table}', 'id'), "

@@ -377,3 +377,23 @@ def test_two_seeders_at_once_load_the_data_once(empty_db):
     assert "skipped" in next(s for s in summaries if s.skipped).describe()
     assert _counts(empty_db)["return_requests"] == 240
     assert _one(empty_db, "SELECT count(*) FROM public.profiles") == 2
+
+
+def test_persona_usage_follows_the_seeded_calls_and_sessions(empty_db):
+    import psycopg
+
+    from db.seed import SeedSize, seed_database
+
+    seed_database(empty_db, seed=3, size=SeedSize.small(), progress=False)
+    with psycopg.connect(empty_db) as c:
+        rows = c.execute(
+            """
+            SELECT p.usage_count,
+                   (SELECT count(*) FROM call_sessions c WHERE c.persona_config_id = p.id)
+                 + (SELECT count(*) FROM chat_sessions s WHERE s.metadata ->> 'persona_id' = p.id::text) AS uses,
+                   p.last_used_at IS NOT NULL
+            FROM provider_configs p
+            """
+        ).fetchall()
+    assert rows and all(usage == uses for usage, uses, _ in rows)
+    assert any(usage > 0 and has_last for usage, _, has_last in rows)
