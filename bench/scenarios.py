@@ -57,7 +57,7 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
         lambda u: backtest.backtest_policy(u, policy_id, since=since, store=False))
 
     period = analytics.Period.last_days(365)
-    yield "overview: business KPIs (12 months)", _in_uow(lambda u: analytics.business_kpis(u, period))
+    yield "overview: KPIs, 12 months and the 12 before", _in_uow(lambda u: analytics.compared_kpis(u, period))
     yield "overview: returns per day", _in_uow(lambda u: analytics.returns_per_day(u, period))
     yield "overview: by category", _in_uow(lambda u: analytics.returns_by_category(u, period))
     flt = calls.CallFilter(period=period)

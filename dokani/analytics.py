@@ -44,30 +44,57 @@ class BusinessKpis(BaseModel):
 
 
 def business_kpis(uow: UnitOfWork, period: Period) -> BusinessKpis:
-    params = {"start": period.start, "end": period.end}
-    r = uow.session.execute(
-        text(
-            """
-            SELECT count(*) AS returns,
-                   count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')) AS waiting,
-                   count(*) FILTER (WHERE status IN ('approved', 'denied', 'completed')) AS decided,
-                   count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
-                   count(*) FILTER (WHERE ai_recommendation IS NOT NULL) AS triaged,
-                   count(*) FILTER (WHERE ai_recommendation IN ('auto_approve', 'auto_deny')) AS auto_decided,
-                   coalesce(sum(order_value) FILTER (WHERE status IN ('approved', 'completed')), 0) AS refund_value,
-                   coalesce(sum(order_value) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')), 0) AS at_stake,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) AS median_ms,
-                   avg(customer_satisfaction_score) AS satisfaction
-            FROM return_requests
-            WHERE created_at >= :start AND created_at < :end AND NOT is_test
-            """
-        ),
-        params,
-    ).one()
+    return compared_kpis(uow, period)[0]
+
+
+def compared_kpis(uow: UnitOfWork, period: Period) -> tuple[BusinessKpis, BusinessKpis]:
+    """KPIs of `period` and of the period of the same length before it, in one scan of the returns."""
+    before = period.previous()
+    params = {"start": before.start, "split": period.start, "end": period.end}
+    rows = {
+        r.current: r
+        for r in uow.session.execute(
+            text(
+                """
+                SELECT created_at >= :split AS current,
+                       count(*) AS returns,
+                       count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')) AS waiting,
+                       count(*) FILTER (WHERE status IN ('approved', 'denied', 'completed')) AS decided,
+                       count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
+                       count(*) FILTER (WHERE ai_recommendation IS NOT NULL) AS triaged,
+                       count(*) FILTER (WHERE ai_recommendation IN ('auto_approve', 'auto_deny')) AS auto_decided,
+                       coalesce(sum(order_value) FILTER (WHERE status IN ('approved', 'completed')), 0) AS refund_value,
+                       coalesce(sum(order_value) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')), 0)
+                         AS at_stake,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) AS median_ms,
+                       avg(customer_satisfaction_score) AS satisfaction
+                FROM return_requests
+                WHERE created_at >= :start AND created_at < :end AND NOT is_test
+                GROUP BY 1
+                """
+            ),
+            params,
+        )
+    }
+    calls = dict(
+        uow.session.execute(
+            text(
+                "SELECT created_at >= :split, count(*) FROM call_sessions "
+                "WHERE created_at >= :start AND created_at < :end GROUP BY 1"
+            ),
+            params,
+        ).all()
+    )
+    # Open security events are a state, not a flow: the same figure for both periods.
     events = uow.session.execute(text("SELECT count(*) FROM security_events WHERE NOT coalesce(resolved, false)")).scalar()
-    calls = uow.session.execute(
-        text("SELECT count(*) FROM call_sessions WHERE created_at >= :start AND created_at < :end"), params
-    ).scalar()
+    return _kpis(rows.get(True), calls.get(True, 0), events), _kpis(rows.get(False), calls.get(False, 0), events)
+
+
+def _kpis(r, calls: int, events: int | None) -> BusinessKpis:
+    if r is None:  # no return in the period
+        return BusinessKpis(returns=0, awaiting_decision=0, decided=0, approval_rate=None, auto_decided_share=None,
+                            refund_value=0.0, value_at_stake=0.0, median_processing_ms=None, avg_satisfaction=None,
+                            open_security_events=int(events or 0), calls=int(calls or 0))
     return BusinessKpis(
         returns=r.returns,
         awaiting_decision=r.waiting,

@@ -13,8 +13,7 @@ st.title("Overview")
 period = period_picker("overview_period")
 
 with unit_of_work(actor) as uow:
-    kpis = analytics.business_kpis(uow, period)
-    before = analytics.business_kpis(uow, period.previous())
+    kpis, before = analytics.compared_kpis(uow, period)
     per_day = analytics.returns_per_day(uow, period)
     by_category = analytics.returns_by_category(uow, period)
     agreement = analytics.recommendation_agreement(uow, period)
