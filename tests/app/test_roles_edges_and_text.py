@@ -148,3 +148,21 @@ def test_a_duplicate_policy_name_is_quoted_verbatim(fresh_db):
     bodies = [e.value for e in at.error]
     assert any("already exists" in b for b in bodies), bodies
     assert _verbatim_in_markdown(bodies, HOSTILE), bodies
+
+
+def test_services_read_the_role_from_postgres_not_from_the_actor(fresh_db):
+    """A session that claims a bigger role than the membership is refused: policies, imports, resolving events."""
+    from dataclasses import replace
+
+    from dokani import importers, policies
+
+    forged = replace(actor_for("atlas", "reviewer"), role="owner")
+    with unit_of_work(forged) as uow, pytest.raises(NotAllowed):
+        policies.new_draft(uow, name="forged")
+    preview = importers.preview_returns_csv(b"order_id,customer_email,reason_for_return\nUP-9,a@example.com,x\n")
+    with unit_of_work(forged) as uow, pytest.raises(NotAllowed):
+        importers.import_returns(uow, preview, file_name="forged.csv")
+    with unit_of_work(actor_for("atlas", "owner")) as uow:
+        event_id = risk.open_security_events(uow).iloc[0]["id"]
+    with unit_of_work(replace(actor_for("atlas", "tester"), role="reviewer")) as uow, pytest.raises(NotAllowed):
+        risk.resolve_security_event(uow, event_id, "forged")
