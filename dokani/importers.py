@@ -14,6 +14,7 @@ from typing import Callable
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
+from sqlalchemy import text as sa_text
 
 from db.uow import UnitOfWork
 from dokani import audit
@@ -146,7 +147,8 @@ def preview_returns_csv(data: bytes) -> ImportPreview:
 def import_returns(uow: UnitOfWork, preview: ImportPreview, *, file_name: str, progress: Progress | None = None,
                    chunk: int = 1000) -> int:
     """Write a checked file as pending_triage returns of the acting business; return how many."""
-    if uow.actor.role not in CAN_IMPORT:
+    role = uow.session.execute(sa_text("SELECT dokani.member_role(:b)"), {"b": uow.actor.business_id}).scalar()  # from Postgres, not the UI
+    if role not in CAN_IMPORT:
         raise NotAllowed("Only owners and admins can import returns.")
     if not preview.ok:
         raise Invalid("The file has problems; nothing was imported.", {"file": "; ".join(preview.problems[:5])})

@@ -184,9 +184,10 @@ def _snapshot(row: Policy) -> dict:
 
 
 def require_editor(uow: UnitOfWork) -> None:
-    if uow.actor.role not in EDITOR_ROLES:
+    role = uow.session.execute(text("SELECT dokani.member_role(:b)"), {"b": uow.actor.business_id}).scalar()  # from Postgres, not the UI
+    if role not in EDITOR_ROLES:
         raise NotAllowed(
-            f"Only an owner or admin may change policy versions; you are signed in as {uow.actor.role}."
+            f"Only an owner or admin may change policy versions; you are signed in as {role or 'no member'}."
         )
 
 

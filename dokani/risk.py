@@ -206,7 +206,7 @@ def open_security_events(uow: UnitOfWork, severity: str | None = None, limit: in
 def resolve_security_event(uow: UnitOfWork, event_id: UUID, note: str | None = None) -> None:
     """Mark an open event resolved by the acting user; refuse if someone resolved it already."""
     actor = uow.actor
-    if actor.role not in CAN_RESOLVE:
+    if uow.session.execute(text("SELECT dokani.member_role(:b)"), {"b": uow.actor.business_id}).scalar() not in CAN_RESOLVE:  # the role from Postgres, not the UI
         raise NotAllowed("Only owners, admins and reviewers can resolve security events.")
     before = uow.session.execute(
         text("SELECT id, resolved, resolved_by, resolved_at FROM security_events WHERE id = :id FOR UPDATE"),

@@ -8,7 +8,7 @@ from dokani.ui import format as fmt
 from dokani.ui import pager
 from dokani.ui.context import current_actor
 from dokani.ui.period import period_picker
-from dokani.ui.text import plain
+from dokani.ui.text import md, plain
 
 actor = current_actor()
 st.title("Calls")
@@ -85,7 +85,7 @@ if chosen is None:
 
 with unit_of_work(actor) as uow:
     detail = calls.call_detail(uow, page.rows[chosen].id)
-st.subheader(f"{detail.call.call_type.title()} call · {detail.call.provider} · {fmt.when(detail.call.created_at)}")
+st.subheader(md(f"{detail.call.call_type.title()} call · {detail.call.provider} · {fmt.when(detail.call.created_at)}"))
 info, talk = st.columns([1, 2])
 with info:
     st.markdown("**Provider ids**")

@@ -5,6 +5,7 @@ import streamlit as st
 from db.uow import unit_of_work
 from dokani import importers
 from dokani.ui.context import current_actor
+from dokani.ui.text import md
 
 actor = current_actor()
 st.title("Import returns")
@@ -23,11 +24,11 @@ if upload is None:
 
 preview = importers.preview_returns_csv(upload.getvalue())
 if preview.problems:
-    st.error(f"{upload.name} cannot be imported: {len(preview.problems)} problem(s). Nothing was written.")
+    st.error(f"{md(upload.name)} cannot be imported: {len(preview.problems)} problem(s). Nothing was written.")
     st.dataframe(pd.DataFrame({"problem": preview.problems}), hide_index=True, width="stretch")
     st.stop()
 
-st.success(f"{upload.name}: {len(preview.rows):,} return(s) checked and ready.")
+st.success(f"{md(upload.name)}: {len(preview.rows):,} return(s) checked and ready.")
 st.dataframe(pd.DataFrame([r.model_dump() for r in preview.rows[:200]]), hide_index=True, width="stretch")
 if len(preview.rows) > 200:
     st.caption(f"Showing the first 200 of {len(preview.rows):,}.")
@@ -39,4 +40,4 @@ if st.button("Import", type="primary", disabled=actor.role not in importers.CAN_
             uow, preview, file_name=upload.name, progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,}")
         )
         uow.commit()
-    st.success(f"Imported {count:,} return(s) from {upload.name}. They wait for triage on the Returns page.")
+    st.success(f"Imported {count:,} return(s) from {md(upload.name)}. They wait for triage on the Returns page.")

@@ -10,7 +10,7 @@ from dokani.ui.context import current_actor
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
 from dokani.ui.links import review_link
-from dokani.ui.text import plain
+from dokani.ui.text import md, plain
 
 actor = current_actor()
 st.title("Risk")
@@ -99,16 +99,20 @@ with events_tab:
                               placeholder="Choose an event to read or resolve", key="risk_event")
         if chosen is not None:
             event = events.iloc[chosen]
-            st.markdown(f"**{event['event_type']}** · {event['severity']}")
+            st.markdown(f"**{md(event['event_type'])}** · {md(event['severity'])}")
             st.json(event["event_data"] or {}, expanded=True)
+            may_resolve = actor.role in risk.CAN_RESOLVE
+            if not may_resolve:
+                st.info(f"Your role ({actor.role}) can read security events; only owners, admins and reviewers "
+                        "can resolve them.", icon=":material/lock:")
             with st.form("resolve_event"):
-                note = st.text_input("Note", placeholder="what you checked")
-                if st.form_submit_button("Mark resolved"):
+                note = st.text_input("Note", placeholder="what you checked", disabled=not may_resolve)
+                if st.form_submit_button("Mark resolved", disabled=not may_resolve):
                     try:
                         with unit_of_work(actor) as uow:
                             risk.resolve_security_event(uow, event["id"], note or None)
                             uow.commit()
-                        st.session_state["risk_flash"] = f"Resolved: {event['event_type']} ({event['severity']})."
+                        st.session_state["risk_flash"] = f"Resolved: {md(event['event_type'])} ({md(event['severity'])})."
                         st.rerun()
                     except DokaniError as err:
                         show_domain_error(err)

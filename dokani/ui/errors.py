@@ -8,6 +8,7 @@ import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dokani.errors import Conflict, DatabaseUnavailable, DokaniError, Invalid, NotAllowed, NotFound
+from dokani.ui.text import md
 
 log = logging.getLogger("dokani.ui")
 
@@ -18,18 +19,20 @@ UNREACHABLE = (
 
 
 def show_domain_error(err: DokaniError) -> None:
+    # Messages quote what people typed (names, emails, notes): escaped, so they show verbatim, never as markdown.
+    message = md(err)
     if isinstance(err, Conflict):
-        st.warning(str(err), icon=":material/warning:")
+        st.warning(message, icon=":material/warning:")
     elif isinstance(err, Invalid):
-        st.error(str(err), icon=":material/error:")
+        st.error(message, icon=":material/error:")
         for field, problem in err.problems.items():
-            st.caption(f"{field}: {problem}")
+            st.caption(f"{md(field)}: {md(problem)}")
     elif isinstance(err, (NotAllowed, NotFound)):
-        st.error(str(err), icon=":material/lock:")
+        st.error(message, icon=":material/lock:")
     elif isinstance(err, DatabaseUnavailable):
         st.error(UNREACHABLE, icon=":material/cloud_off:")
     else:
-        st.error(str(err))
+        st.error(message)
 
 
 @contextmanager

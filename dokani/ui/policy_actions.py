@@ -5,7 +5,6 @@ the change; domain errors (conflict, invalid, not allowed) are shown where the a
 """
 from __future__ import annotations
 
-import re
 import time
 from typing import Callable
 
@@ -14,17 +13,12 @@ import streamlit as st
 from db.uow import unit_of_work
 from dokani.errors import DokaniError, Invalid
 from dokani.ui.errors import show_domain_error
+from dokani.ui.text import md  # noqa: F401 - re-exported: pages and chat widgets import it from here
 
 FLASH = "policy_flash"
 FLASH_ERROR = "policy_flash_error"
 SELECTED = "policy_selected"
 SELECT_NEXT = "policy_select_next"  # applied before the version picker is drawn on the next run
-_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def md(text: object) -> str:
-    """Escape markdown in names typed by admins before they go into a message."""
-    return _MD.sub(r"\\\1", str(text))
 
 
 METRICS_REFRESHED = "policy_metrics_refreshed"
@@ -55,7 +49,7 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
     problem = st.session_state.pop(FLASH_ERROR, None)
     if problem:
-        st.error(problem, icon=":material/error:")
+        st.error(md(problem), icon=":material/error:")  # may quote a typed version name
 
 
 def problems_key(policy_id: int) -> str:

@@ -11,6 +11,7 @@ import streamlit as st
 from dokani.policies import PolicyVersion
 from dokani.policy_rules import KNOWN_CATEGORIES, KNOWN_EVIDENCE, KNOWN_REASONS, PolicyRules
 from dokani.ui import format as fmt
+from dokani.ui.text import md
 
 STATE_BADGE = {"draft": "draft", "scheduled": "scheduled", "active": "active", "retired": "retired"}
 KNOWN_FIELDS = set(PolicyRules.model_fields)
@@ -79,7 +80,7 @@ def label_of(field: str) -> str:
 
 
 def problem_text(field: str, message: str) -> str:
-    return f"{label_of(field)}: {message}"
+    return f"{label_of(field)}: {md(message)}"  # messages can quote typed names (flags, categories)
 
 
 def _problem(problems: dict[str, str], *fields: str) -> None:
@@ -202,7 +203,7 @@ def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
     out["risk_thresholds"] = {**risk, "auto_approve_max": approve_max, "auto_deny_min": deny_min}
     _problem(problems, "risk_thresholds")
     if "" in problems or "rules" in problems:
-        st.error(problems.get("") or problems.get("rules"), icon=ERROR_ICON)
+        st.error(md(problems.get("") or problems.get("rules")), icon=ERROR_ICON)
 
     def multi(label: str, field: str, known: tuple[str, ...]) -> None:
         current = _listish(rules.get(field))

@@ -56,6 +56,9 @@ def show(actor: Actor) -> None:
         kpis = svc.queue_kpis(uow, sla_hours)
         options = svc.filter_options(uow)
     _kpi_strip(kpis)
+    if actor.role not in DECIDING_ROLES:
+        st.info(f"Your role ({actor.role}) can read the queue; only owners, admins and reviewers can triage "
+                "or decide returns.", icon=":material/lock:")
     _triage_button(actor, kpis)
 
     filt = _filters(options)
