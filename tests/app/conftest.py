@@ -4,11 +4,29 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
 
 from db.demo import business, user
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+class ShellPagesManager(PagesManager):
+    """Every AppTest run goes through app.py, as on a real server once st.navigation has run.
+
+    AppTest resets Streamlit's pages/ (v1) fallback on every run, which would run the page file alone on
+    reruns — without app.py's sign-in, business context and error guard — and so test something no user sees.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def reruns_go_through_the_app_shell(monkeypatch):
+    monkeypatch.setattr(app_test, "PagesManager", ShellPagesManager)
 
 
 def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query: dict | None = None) -> AppTest:

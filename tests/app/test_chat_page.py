@@ -122,8 +122,6 @@ def test_the_persona_table_speaks_plainly_and_a_save_is_confirmed(fresh_db):
         unused = conn.execute("SELECT count(*) FROM provider_configs WHERE business_id = %s AND provider IN "
                               "('elevenlabs', 'tavus') AND last_used_at IS NULL", (ATLAS,)).fetchone()[0]
     assert (table["Last used"] == "never").sum() == unused
-    pick = at.selectbox(key="persona_pick")
-    chosen = pick.options[0]
     at.button(key=next(b.key for b in at.button if b.key and "persona_edit_" in b.key)).click().run()
     no_exceptions(at)
     assert any(m.value.startswith("Saved persona") for m in at.success)

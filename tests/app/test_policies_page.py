@@ -1,7 +1,6 @@
 """The policies page, driven with AppTest against a seeded database of the test's own."""
 from __future__ import annotations
 
-import json
 
 import psycopg
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from db.demo import business, user
 from db.uow import unit_of_work

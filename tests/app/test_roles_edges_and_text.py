@@ -3,8 +3,7 @@ typed text quoted in messages shows verbatim (escaped), never as markdown or HTM
 from __future__ import annotations
 
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest
 
 from db.uow import unit_of_work
 from dokani import risk
@@ -78,20 +77,10 @@ def test_a_business_with_no_data_explains_every_page(empty_db, slug):
         assert all(v in ("no data", "nothing waiting") for v in rates.values()), (page, rates)
 
 
-class _ShellPagesManager(PagesManager):
-    """Reruns go through app.py, as on a real server once st.navigation has run (AppTest resets Streamlit's
-    pages/ v1 fallback on every run, which would run the page file alone, without app.py's guard)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_database_gone_mid_session_shows_the_banner_on_every_page(seeded_db, monkeypatch, page):
     from db import engine
 
-    monkeypatch.setattr(app_test, "PagesManager", _ShellPagesManager)
     at = open_page(page, slug="owner")
     no_exceptions(at)
     assert at.title and not any("cannot be reached" in e.value for e in at.error)

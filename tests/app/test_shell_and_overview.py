@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import psycopg
-import pytest
 
 from db.demo import business
 from tests.app.conftest import no_exceptions, open_page

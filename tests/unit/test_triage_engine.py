@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from dokani.policy_rules import PolicyRules
 from dokani.returns import classify_evidence, transcript_of
-from dokani.triage import CustomerHistory, ReturnFacts, classify_reason, evaluate
+from dokani.triage import CustomerHistory, ReturnFacts, evaluate
 
 RULES = PolicyRules(
     return_window_days=30, auto_approve_threshold=100, auto_escalation_threshold=500, required_evidence=["photo"],
