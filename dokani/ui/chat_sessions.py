@@ -85,7 +85,12 @@ def _pick_session(actor: Actor) -> UUID | None:
     if PICK not in st.session_state:
         st.session_state[PICK] = options[1] if len(options) > 1 else NEW
     if not found:
-        st.caption("No test sessions match." if search else "No test sessions yet: create the first one below.")
+        if search:
+            st.caption("No test sessions match.")
+        elif _can_write(actor):
+            st.caption("No test sessions yet: create the first one below.")
+        else:
+            st.caption(f"No test sessions yet. Owners, admins and testers create them; your role ({actor.role}) can read them.")
     choice = st.selectbox("Session", options, format_func=lambda i: labels[i], key=PICK)
     return None if choice == NEW else UUID(choice)
 

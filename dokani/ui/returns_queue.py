@@ -159,6 +159,11 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     number = len(cursors) - 1
     first = (number - 1) * page.page_size
     if page.total == 0:
+        untouched = svc.ReturnQueueFilter(sort=filt.sort, descending=filt.descending, sla_hours=filt.sla_hours)
+        if filt == untouched:  # the default view is empty: nothing waits, which is good news, not a filter problem
+            st.success("Nothing needs a decision right now. Pick other statuses under Filters to see decided "
+                       "returns; new returns arrive from the shop or from the Import page.", icon=":material/done_all:")
+            return
         hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"
         st.info(f"No returns to show: {hint}. Clear the search or widen the filters.", icon=":material/filter_alt_off:")
         st.text("Filters in force: " + _describe(filt))  # category names are data: plain text

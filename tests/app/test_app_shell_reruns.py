@@ -9,3 +9,14 @@ def test_a_rerun_keeps_the_sidebar_sign_in_and_business(seeded_db):
     no_exceptions(at)
     assert [s.label for s in at.sidebar.selectbox] == ["Signed in as", "Business"]
     assert at.sidebar.selectbox[1].value == str(business("bloom").business_id)
+
+
+def test_an_empty_default_queue_says_all_is_decided_not_that_filters_hide_it(fresh_db):
+    import psycopg
+
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        c.execute("UPDATE return_requests SET status = 'approved' WHERE business_id = %s", (business("atlas").business_id,))
+    at = open_page("returns", "atlas", "reviewer")
+    no_exceptions(at)
+    assert any("Nothing needs a decision right now" in s.value for s in at.success)
+    assert not any("widen the filters" in i.value for i in at.info)
