@@ -161,7 +161,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     if page.total == 0:
         untouched = svc.ReturnQueueFilter(sort=filt.sort, descending=filt.descending, sla_hours=filt.sla_hours)
         if filt == untouched:  # the default view is empty: nothing waits, which is good news, not a filter problem
-            st.success("Nothing needs a decision right now. Pick other statuses under Filters to see decided "
+            st.success("No return needs a decision right now. Pick other statuses under Filters to see decided "
                        "returns; new returns arrive from the shop or from the Import page.", icon=":material/done_all:")
             return
         hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"

@@ -18,5 +18,5 @@ def test_an_empty_default_queue_says_all_is_decided_not_that_filters_hide_it(fre
         c.execute("UPDATE return_requests SET status = 'approved' WHERE business_id = %s", (business("atlas").business_id,))
     at = open_page("returns", "atlas", "reviewer")
     no_exceptions(at)
-    assert any("Nothing needs a decision right now" in s.value for s in at.success)
+    assert any("No return needs a decision right now" in s.value for s in at.success)
     assert not any("widen the filters" in i.value for i in at.info)
