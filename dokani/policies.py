@@ -434,29 +434,31 @@ def rollback(uow: UnitOfWork, to_policy_id: int, *, note: str | None = None, **k
     return activate(uow, to_policy_id, note=note, **kwargs)
 
 
+def _move(uow: UnitOfWork, row: Policy, state: str, action: str, when: datetime, *, note: str | None = None,
+          **fields) -> None:
+    """One lifecycle step of a version: new state and fields, a new lock version, flushed, audited."""
+    before = _snapshot(row)
+    row.state = state
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.lock_version += 1
+    row.updated_at = when
+    uow.session.flush()
+    audit.record(uow, action, ENTITY, row.id, before, _snapshot(row), note=note)
+
+
 def _switch_active(uow: UnitOfWork, row: Policy, action: str, note: str | None, at: datetime | None = None) -> None:
     current = uow.session.scalar(
         select(Policy).where(Policy.business_id == row.business_id, Policy.is_active.is_(True))
     )
     when = at or _now(uow)
-    if current is not None and current.id != row.id:
-        before = _snapshot(current)
-        current.state = "retired"
-        current.is_active = False
-        current.retired_at = when
-        current.lock_version += 1
-        current.updated_at = when
-        uow.session.flush()  # the old one must stop being active before the new one starts (unique index)
-        audit.record(uow, "policy.retired", ENTITY, current.id, before, _snapshot(current), note=f"replaced by {row.version}")
-    before = _snapshot(row)
-    row.state = "active"
-    row.is_active = True
-    row.effective_date = when
-    row.lock_version += 1
-    row.updated_at = when
-    uow.session.flush()
-    audit.record(uow, action, ENTITY, row.id, before, _snapshot(row),
-                 note=note or (f"replaces {current.version}" if current is not None and current.id != row.id else None))
+    replaces = current is not None and current.id != row.id
+    if replaces:
+        # The old one must stop being active before the new one starts (unique index): _move flushes.
+        _move(uow, current, "retired", "policy.retired", when, note=f"replaced by {row.version}",
+              is_active=False, retired_at=when)
+    _move(uow, row, "active", action, when, note=note or (f"replaces {current.version}" if replaces else None),
+          is_active=True, effective_date=when)
 
 
 def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,
@@ -480,13 +482,7 @@ def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,
                       {"effective_date": f"must be after {now:%Y-%m-%d %H:%M}"})
     _validated_or_raise(_as_dict(row.rules))
     gate_note = _check_suite(uow, row, require_passing_suite, override_note)
-    before = _snapshot(row)
-    row.state = "scheduled"
-    row.effective_date = effective_at
-    row.lock_version += 1
-    row.updated_at = now
-    uow.session.flush()
-    audit.record(uow, "policy.scheduled", ENTITY, row.id, before, _snapshot(row), note=gate_note)
+    _move(uow, row, "scheduled", "policy.scheduled", now, note=gate_note, effective_date=effective_at)
     _commit(uow, "The version changed while scheduling; nothing was written.")
     return get_version(uow, row.id)
 
@@ -496,13 +492,7 @@ def cancel_schedule(uow: UnitOfWork, policy_id: int) -> PolicyVersion:
     row = _load(uow, policy_id, lock=True)
     if row.state != "scheduled":
         raise Conflict(f"Version {row.version} is no longer scheduled (it is {row.state}).")
-    before = _snapshot(row)
-    row.state = "draft"
-    row.effective_date = None
-    row.lock_version += 1
-    row.updated_at = _now(uow)
-    uow.session.flush()
-    audit.record(uow, "policy.schedule_cancelled", ENTITY, row.id, before, _snapshot(row))
+    _move(uow, row, "draft", "policy.schedule_cancelled", _now(uow), effective_date=None)
     _commit(uow, "The version changed while cancelling; nothing was written.")
     return get_version(uow, row.id)
 
