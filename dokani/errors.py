@@ -27,3 +27,12 @@ class NotFound(DokaniError):
 
 class DatabaseUnavailable(DokaniError):
     """The database cannot be reached."""
+
+
+def field_problems(err, whole: str) -> dict[str, str]:
+    """A pydantic ValidationError as {dotted.field: message}, first message per field; `whole` names the root."""
+    problems: dict[str, str] = {}
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or whole
+        problems.setdefault(field, e["msg"].removeprefix("Value error, "))
+    return problems

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from db.uow import UnitOfWork
 from dokani import audit
-from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
+from dokani.errors import Conflict, Invalid, NotAllowed, NotFound, field_problems
 from dokani.models import ProviderConfig
 
 PROVIDERS = ("elevenlabs", "tavus")
@@ -148,11 +148,7 @@ def validate_config(provider: str, config_data: dict[str, Any]) -> tuple[dict[st
     try:
         clean = model.model_validate(config_data)
     except ValidationError as err:
-        problems: dict[str, str] = {}
-        for e in err.errors():
-            field = ".".join(str(p) for p in e["loc"]) or "config_data"
-            problems.setdefault(field, e["msg"].removeprefix("Value error, "))
-        return None, problems
+        return None, field_problems(err, "config_data")
     return clean.model_dump(mode="json", exclude_none=True), {}
 
 

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dokani.errors import Invalid, field_problems
+
 KNOWN_CATEGORIES = ("apparel", "footwear", "accessories", "electronics", "home", "beauty", "sports", "toys")
 KNOWN_REASONS = (
     "damaged", "defective", "wrong_item", "not_as_described", "doesnt_fit", "changed_mind", "late_delivery", "other",
@@ -133,11 +135,7 @@ def validate_rules(raw: dict | str) -> tuple[PolicyRules | None, dict[str, str]]
     try:
         return PolicyRules.model_validate(raw), {}
     except ValidationError as err:
-        problems: dict[str, str] = {}
-        for e in err.errors():
-            field = ".".join(str(p) for p in e["loc"]) or "rules"
-            problems.setdefault(field, e["msg"].removeprefix("Value error, "))
-        return None, problems
+        return None, field_problems(err, "rules")
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,5 @@ def load_policy(session: Session, business_id, version: str | None = None) -> Lo
         return None
     rules, problems = validate_rules(row.rules)
     if rules is None:
-        from dokani.errors import Invalid
-
         raise Invalid(f"policy {row.version} has rules the engine cannot evaluate", problems)
     return LoadedPolicy(id=row.id, version=row.version, rules=rules, is_active=bool(row.is_active))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.uow import UnitOfWork
 from dokani import audit
-from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
+from dokani.errors import Conflict, Invalid, NotAllowed, NotFound, field_problems
 from dokani.return_status import (
     ACTION_TARGET,
     ACTIONS_NEEDING_REASON,
@@ -37,6 +37,7 @@ from dokani.return_status import (
     label,
     may_human_move,
 )
+from dokani.risk import RISK_BANDS, band_of
 from dokani.triage import REASON_KEYWORDS, reason_pattern
 
 ENTITY = "return_requests"  # audit_log.entity of a return request; entity_id is its id
@@ -45,7 +46,6 @@ RiskBand = Literal["low", "medium", "high"]
 SlaState = Literal["overdue", "due_soon", "on_time"]
 SortKey = Literal["age", "risk", "value"]
 
-RISK_BANDS: dict[str, tuple[float, float | None]] = {"low": (0.0, 0.35), "medium": (0.35, 0.65), "high": (0.65, None)}
 DUE_SOON_SHARE = 0.75  # a waiting return is "due soon" after 75 % of the SLA
 REASON_CODES: tuple[str, ...] = tuple(code for code, _ in REASON_KEYWORDS) + ("other",)
 MAX_PAGE_SIZE = 500
@@ -87,7 +87,7 @@ def build_filter(**values: Any) -> ReturnQueueFilter:
     try:
         return ReturnQueueFilter(**values)
     except ValidationError as err:
-        problems = {".".join(str(p) for p in e["loc"]) or "filter": e["msg"].removeprefix("Value error, ") for e in err.errors()}
+        problems = field_problems(err, "filter")
         raise Invalid("Some filters are not valid: " + "; ".join(problems.values()), problems) from None
 
 
@@ -219,10 +219,7 @@ class QueuePage(BaseModel):
 
 
 def risk_band(score: float) -> RiskBand:
-    for band, (low, high) in RISK_BANDS.items():
-        if score >= low and (high is None or score < high):
-            return band  # type: ignore[return-value]
-    return "low"
+    return band_of(score)  # type: ignore[return-value]
 
 
 def _row(m: Any) -> QueueRow:

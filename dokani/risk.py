@@ -13,8 +13,10 @@ from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import Conflict, NotAllowed, NotFound
 
-# Bands used across the console; they match the default policy thresholds (auto-approve ≤ 0.35).
-RISK_BANDS = {"low": (0.0, 0.35), "medium": (0.35, 0.7), "high": (0.7, 1.0001)}
+# The one definition of risk bands, used by every page (queue filter, review panel, risk page):
+# band -> [low, high); the top band has no upper bound. Low matches the default auto-approve limit.
+RISK_BANDS: dict[str, tuple[float, float | None]] = {"low": (0.0, 0.35), "medium": (0.35, 0.7), "high": (0.7, None)}
+RISK_BANDS_HELP = "low < 0.35 ≤ medium < 0.70 ≤ high"
 SEVERITIES = ("critical", "high", "medium", "low")
 CAN_RESOLVE = ("owner", "admin", "reviewer")
 
@@ -22,7 +24,8 @@ CAN_RESOLVE = ("owner", "admin", "reviewer")
 def band_of(score: float | None) -> str | None:
     if score is None:
         return None
-    return next(name for name, (lo, hi) in RISK_BANDS.items() if lo <= float(score) < hi)
+    return next((name for name, (lo, hi) in RISK_BANDS.items() if float(score) >= lo and (hi is None or float(score) < hi)),
+                "low")
 
 
 class RiskOverview(BaseModel):
@@ -68,12 +71,13 @@ def risk_overview(uow: UnitOfWork) -> RiskOverview:
         text(
             """
             SELECT count(*) AS customers,
-                   count(*) FILTER (WHERE risk_score < 0.35) AS low,
-                   count(*) FILTER (WHERE risk_score >= 0.35 AND risk_score < 0.7) AS medium,
-                   count(*) FILTER (WHERE risk_score >= 0.7) AS high
+                   count(*) FILTER (WHERE risk_score < :medium) AS low,
+                   count(*) FILTER (WHERE risk_score >= :medium AND risk_score < :high) AS medium,
+                   count(*) FILTER (WHERE risk_score >= :high) AS high
             FROM customer_risk_profiles
             """
-        )
+        ),
+        {"medium": RISK_BANDS["medium"][0], "high": RISK_BANDS["high"][0]},
     ).one()
     events = s.execute(
         text(
@@ -101,7 +105,7 @@ def risky_customers(
     params: dict[str, Any] = {"limit": limit + 1}
     if band in RISK_BANDS:
         lo, hi = RISK_BANDS[band]
-        clauses.append("p.risk_score >= :lo AND p.risk_score < :hi")
+        clauses.append("p.risk_score >= :lo" + (" AND p.risk_score < :hi" if hi is not None else ""))
         params.update(lo=lo, hi=hi)
     if search:
         clauses.append("p.customer_email ILIKE :search")

@@ -15,6 +15,7 @@ from db.uow import Actor, unit_of_work
 from dokani import returns as svc
 from dokani.errors import DokaniError, Invalid
 from dokani.return_status import DECIDING_ROLES, NEEDS_DECISION, label
+from dokani.risk import RISK_BANDS_HELP
 from dokani.triage_service import triage_pending
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
@@ -113,7 +114,7 @@ def _filters(options: dict[str, list[str]]) -> tuple[svc.ReturnQueueFilter, int]
         statuses = a[0].multiselect("Status", options["statuses"], default=list(NEEDS_DECISION), format_func=label,
                                     key="queue_statuses", help="Empty: every status")
         risk = a[1].multiselect("Risk", ["low", "medium", "high"], key="queue_risk",
-                                help="low < 0.35 ≤ medium < 0.65 ≤ high")
+                                help=RISK_BANDS_HELP)
         categories = a[2].multiselect("Category", options["categories"], key="queue_categories")
         reasons = a[3].multiselect("Reason", options["reasons"], key="queue_reasons",
                                    format_func=lambda r: r.replace("_", " "))
