@@ -21,7 +21,7 @@ def _in_uow(call: Callable) -> Callable[[], object]:
 
 
 def _first_pending_public_id() -> str:
-    from dokani import returns
+    from dokani.returns import queue as returns
 
     with unit_of_work(_actor()) as uow:
         page = returns.queue_page(uow, returns.ReturnQueueFilter(), page_size=1)
@@ -29,7 +29,7 @@ def _first_pending_public_id() -> str:
 
 
 def _active_policy_id() -> int:
-    from dokani.policy_rules import load_policy
+    from dokani.policies.rules import load_policy
 
     with unit_of_work(_actor()) as uow:
         return load_policy(uow.session, business("atlas").business_id).id
@@ -38,7 +38,11 @@ def _active_policy_id() -> int:
 def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     from datetime import datetime, timedelta
 
-    from dokani import analytics, backtest, calls, returns, risk
+    from dokani.analytics import kpis as analytics
+    from dokani.policies import backtest
+    from dokani.calls import analytics as calls
+    from dokani.returns import queue as returns
+    from dokani.risk import profiles as risk
 
     flt = returns.ReturnQueueFilter()
     yield "returns: queue first page (needs a decision)", _in_uow(lambda u: returns.queue_page(u, flt))

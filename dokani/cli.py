@@ -100,7 +100,7 @@ def _import_returns(args: argparse.Namespace) -> int:
 
     from db.migrate import upgrade
     from db.uow import Actor, unit_of_work
-    from dokani import importers
+    from dokani.returns import csv_import as importers
     from dokani.errors import DokaniError
 
     try:
@@ -155,7 +155,7 @@ def _triage(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
     from db.uow import Actor, unit_of_work
     from dokani.errors import DokaniError
-    from dokani.triage_service import triage_pending
+    from dokani.triage.service import triage_pending
 
     business = None
     if args.business:
@@ -226,7 +226,7 @@ def _policy_actors(business: str | None):
 
 def _policies_apply_due(args: argparse.Namespace) -> int:
     from db.uow import unit_of_work
-    from dokani import policies
+    from dokani.policies import versions as policies
 
     for name, actor in _policy_actors(args.business):
         with unit_of_work(actor) as uow:
@@ -240,7 +240,8 @@ def _policies_backtest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from db.uow import unit_of_work
-    from dokani import backtest, policies
+    from dokani.policies import backtest
+    from dokani.policies import versions as policies
 
     actors = _policy_actors(args.business)
     if len(actors) != 1:
@@ -278,7 +279,7 @@ def register_policies(sub) -> None:
 
 
 def _test_persona(args: argparse.Namespace) -> int:
-    from dokani.chat_cli import run_test_persona
+    from dokani.lab.cli import run_test_persona
 
     return run_test_persona(args)
 

@@ -3,7 +3,7 @@ import plotly.express as px
 import streamlit as st
 
 from db.uow import unit_of_work
-from dokani import calls
+from dokani.calls import analytics as calls
 from dokani.ui import format as fmt
 from dokani.ui import pager
 from dokani.ui.context import current_actor

@@ -1,7 +1,9 @@
 """Chat test lab: talk to the customer-service agent as a simulated customer, run scenario suites, manage personas."""
 import streamlit as st
 
-from dokani.ui import chat_personas, chat_sessions, chat_suites
+from dokani.ui.lab import personas as chat_personas
+from dokani.ui.lab import sessions as chat_sessions
+from dokani.ui.lab import suites as chat_suites
 from dokani.ui.context import current_actor
 
 actor = current_actor()

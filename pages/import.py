@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import unit_of_work
-from dokani import importers
+from dokani.returns import csv_import as importers
 from dokani.ui.context import current_actor
 from dokani.ui.text import md
 

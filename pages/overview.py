@@ -3,7 +3,7 @@ import plotly.express as px
 import streamlit as st
 
 from db.uow import unit_of_work
-from dokani import analytics
+from dokani.analytics import kpis as analytics
 from dokani.ui import format as fmt
 from dokani.ui.context import current_actor
 from dokani.ui.period import period_picker

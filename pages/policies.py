@@ -5,13 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import unit_of_work
-from dokani import backtest, policies
-from dokani.policy_diff import diff_frame
+from dokani.policies import backtest
+from dokani.policies import versions as policies
+from dokani.policies.diff import diff_frame
 from dokani.ui import format as fmt
-from dokani.ui import policy_backtest as bt_ui
-from dokani.ui import policy_editor as editor
+from dokani.ui.policies import backtest as bt_ui
+from dokani.ui.policies import editor
 from dokani.ui.context import current_actor
-from dokani.ui.policy_actions import (FLASH, FLASH_ERROR, SELECT_NEXT, SELECTED, lock_key, md, problems_key,
+from dokani.ui.policies.actions import (FLASH, FLASH_ERROR, SELECT_NEXT, SELECTED, lock_key, md, problems_key,
                                       refresh_metrics_when_due, run, show_flash)
 from dokani.ui.text import plain
 
@@ -35,7 +36,7 @@ if not can_edit:
 if not versions:
     st.info("This business has no return-policy versions yet.")
     if can_edit and st.button("Create a first draft with the default rules", key="policy_first"):
-        from dokani.policy_rules import PolicyRules
+        from dokani.policies.rules import PolicyRules
 
         run(actor, lambda uow: policies.new_draft(uow, rules=PolicyRules().to_json(), name="v1"),
             success="Draft v1 created.", select=lambda v: v.id)

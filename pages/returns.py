@@ -1,7 +1,8 @@
 """Returns: the queue a reviewer works through, and the review panel of one return (``?return=<public id>``)."""
 import streamlit as st
 
-from dokani.ui import returns_queue, returns_review
+from dokani.ui.returns import queue as returns_queue
+from dokani.ui.returns import review as returns_review
 from dokani.ui.context import current_actor
 
 actor = current_actor()

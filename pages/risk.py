@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import unit_of_work
-from dokani import risk
+from dokani.risk import profiles as risk
 from dokani.ui import format as fmt
 from dokani.ui import pager
 from dokani.ui.context import current_actor

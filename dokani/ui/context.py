@@ -10,7 +10,7 @@ from uuid import UUID
 import streamlit as st
 
 from db.uow import Actor
-from dokani import accounts
+from dokani.accounts import members as accounts
 
 USER_KEY = "dokani_user_id"
 BUSINESS_KEY = "dokani_business_id"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dokani.analytics import Period
+from dokani.analytics.kpis import Period
 
 CHOICES = {"Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365}
 

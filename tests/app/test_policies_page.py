@@ -149,7 +149,7 @@ def test_schedule_a_draft_for_later(fresh_db):
 
 def test_the_optional_suite_gate_follows_the_latest_suite_run(fresh_db):
     from db.uow import unit_of_work
-    from dokani.scenarios import latest_suite_result
+    from dokani.lab.suites import latest_suite_result
     from tests.conftest import actor_for
 
     draft = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0]

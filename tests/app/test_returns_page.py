@@ -5,7 +5,7 @@ import psycopg
 
 from db.demo import business, user
 from db.uow import unit_of_work
-from dokani.returns import decide_return, return_detail
+from dokani.returns.queue import decide_return, return_detail
 from tests.app.conftest import no_exceptions, open_page
 from tests.conftest import actor_for
 
@@ -241,7 +241,7 @@ def test_back_to_the_queue_shows_the_decision(fresh_db):
 def test_untraced_return_shows_the_engines_reading_now_without_writing(seeded_db):
     import re
 
-    from dokani.triage_service import engine_reading
+    from dokani.triage.service import engine_reading
 
     (rid, pid, version), = _rows(
         seeded_db, "SELECT id, public_id::text, policy_version_used FROM return_requests WHERE business_id = %s AND "

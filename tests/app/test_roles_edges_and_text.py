@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.uow import unit_of_work
-from dokani import risk
+from dokani.risk import profiles as risk
 from dokani.errors import NotAllowed
 from dokani.ui.text import md
 from tests.app.conftest import no_exceptions, open_page
@@ -143,7 +143,8 @@ def test_services_read_the_role_from_postgres_not_from_the_actor(fresh_db):
     """A session that claims a bigger role than the membership is refused: policies, imports, resolving events."""
     from dataclasses import replace
 
-    from dokani import importers, policies
+    from dokani.returns import csv_import as importers
+    from dokani.policies import versions as policies
 
     forged = replace(actor_for("atlas", "reviewer"), role="owner")
     with unit_of_work(forged) as uow, pytest.raises(NotAllowed):

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from db.uow import unit_of_work
-from dokani import policies
+from dokani.policies import versions as policies
 from dokani.errors import Conflict, Invalid, NotAllowed
 from tests.conftest import actor_for
 from tests.integration.policy_helpers import BASE_RULES, add_policy, make_business, one
@@ -204,9 +204,9 @@ def test_activation_can_require_a_passing_scenario_suite(atlas, monkeypatch):
     import types
 
     results = {"v3": {"passed_all": False}}
-    lab = types.ModuleType("dokani.scenarios")
+    lab = types.ModuleType("dokani.lab.suites")
     lab.latest_suite_result = lambda uow, version: results.get(version)
-    monkeypatch.setitem(sys.modules, "dokani.scenarios", lab)
+    monkeypatch.setitem(sys.modules, "dokani.lab.suites", lab)
     admin = actor_for("atlas", "admin")
     with unit_of_work(admin) as uow:
         draft = policies.new_draft(uow, atlas["v2"])

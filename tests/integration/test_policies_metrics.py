@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from db.uow import unit_of_work
-from dokani import policies
+from dokani.policies import versions as policies
 from tests.conftest import actor_for
 from tests.integration.policy_helpers import BASE_RULES, add_policy, add_return, make_business, one
 

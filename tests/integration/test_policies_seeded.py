@@ -8,7 +8,7 @@ import psycopg
 
 from db.demo import business
 from db.uow import unit_of_work
-from dokani import policies
+from dokani.policies import versions as policies
 from dokani.errors import Conflict
 from tests.conftest import actor_for
 

@@ -6,7 +6,7 @@ import pytest
 
 from db.uow import unit_of_work
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
-from dokani.returns import SeenReturn, decide_return, decide_returns, return_detail
+from dokani.returns.queue import SeenReturn, decide_return, decide_returns, return_detail
 from tests.conftest import actor_for
 
 

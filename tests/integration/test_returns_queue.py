@@ -10,8 +10,8 @@ import pytest
 
 from db.uow import unit_of_work
 from dokani.errors import Invalid
-from dokani.returns import build_filter, export_csv, queue_kpis, queue_page, return_detail
-from dokani.triage import classify_reason
+from dokani.returns.queue import build_filter, export_csv, queue_kpis, queue_page, return_detail
+from dokani.triage.engine import classify_reason
 
 
 def _rows(url: str, sql: str, *params):
@@ -133,8 +133,8 @@ def test_review_detail_has_everything_the_panel_shows(seeded_db, atlas_reviewer)
 def test_reason_sql_agrees_with_the_python_classifier(seeded_db):
     import random
 
-    from dokani.returns import reason_code_sql
-    from dokani.triage import REASON_KEYWORDS
+    from dokani.returns.queue import reason_code_sql
+    from dokani.triage.engine import REASON_KEYWORDS
 
     rng = random.Random(3)
     phrases = [p for _, ps in REASON_KEYWORDS for p in ps] + ["", "ok", "IT'S", "Don'T", "%", "_", "'"]
@@ -147,7 +147,7 @@ def test_reason_sql_agrees_with_the_python_classifier(seeded_db):
 
 
 def test_chat_lab_test_returns_stay_out_of_the_live_queue_and_history(fresh_db, atlas_reviewer):
-    from dokani.return_facts import count_returns, facts_for_return, iter_facts
+    from dokani.triage.facts import count_returns, facts_for_return, iter_facts
 
     bid = atlas_reviewer.business_id
     (email,), = _rows(fresh_db, "SELECT customer_email FROM return_requests WHERE business_id = %s AND status = "

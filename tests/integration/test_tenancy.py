@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from db.engine import app_engine
 from db.uow import Actor, unit_of_work
-from dokani import accounts
+from dokani.accounts import members as accounts
 
 TABLES_WITH_ROWS = ["profiles", "policies", "return_requests", "provider_configs", "chat_sessions", "chat_messages",
                     "call_sessions", "call_transcripts", "customer_risk_profiles", "security_events", "mock_orders",

@@ -6,8 +6,8 @@ import pytest
 
 from db.uow import unit_of_work
 from dokani.errors import NotAllowed
-from dokani.triage import ENGINE_ID
-from dokani.triage_service import triage_pending, triage_return
+from dokani.triage.engine import ENGINE_ID
+from dokani.triage.service import triage_pending, triage_return
 from tests.conftest import actor_for
 
 
@@ -121,10 +121,10 @@ def test_triage_under_a_named_policy_version(fresh_db, atlas_owner):
 
 
 def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, atlas_reviewer):
-    from dokani.policy_rules import load_policy
-    from dokani.return_facts import facts_for_return
-    from dokani.triage import evaluate
-    from dokani.triage_service import engine_reading
+    from dokani.policies.rules import load_policy
+    from dokani.triage.facts import facts_for_return
+    from dokani.triage.engine import evaluate
+    from dokani.triage.service import engine_reading
 
     bid = atlas_reviewer.business_id
     rid, version = _one(fresh_db, "SELECT id, policy_version_used FROM return_requests WHERE business_id = %s AND "

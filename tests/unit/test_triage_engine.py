@@ -4,9 +4,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dokani.policy_rules import PolicyRules
-from dokani.returns import classify_evidence, transcript_of
-from dokani.triage import CustomerHistory, ReturnFacts, evaluate
+from dokani.policies.rules import PolicyRules
+from dokani.returns.queue import classify_evidence, transcript_of
+from dokani.triage.engine import CustomerHistory, ReturnFacts, evaluate
 
 RULES = PolicyRules(
     return_window_days=30, auto_approve_threshold=100, auto_escalation_threshold=500, required_evidence=["photo"],

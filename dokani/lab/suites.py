@@ -1,0 +1,521 @@
+"""Scenario suites: scripted customer turns with expectations, run against a persona and a policy version.
+
+The file format (YAML, or JSON which YAML reads too) is documented in ``docs/scenario_suites.md`` with an
+example in ``examples/suites/``. Bad files give line-precise errors (``file:line:column: where: problem``).
+
+Every scenario runs in its own chat test session (``metadata.origin = 'suite'``, hidden from the session
+list by default) and its own transaction; each result is one ``persona_test_logs`` row
+(``test_type = 'scenario'``; ``test_result`` holds ``suite_run_id``, ``suite``, ``scenario``,
+``policy_version``, ``passed``, the failures and the transcript). ``latest_suite_result`` is what a
+policy-activation gate reads; ``pass_rate_history`` is the per-persona chart.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Literal
+from uuid import UUID, uuid4
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import text
+
+from db.uow import UnitOfWork
+from dokani import audit
+from dokani.lab import agent
+from dokani.lab import sessions as chat_lab
+from dokani.lab import personas
+from dokani.errors import DokaniError, Invalid, NotFound
+from dokani.models import PersonaTestLog
+
+TEST_TYPE = "scenario"
+ROOT = Path(__file__).resolve().parents[2]  # the project folder (examples/ lives there)
+EXAMPLES = ROOT / "examples" / "suites"
+Recommendation = Literal["auto_approve", "auto_deny", "human_review"]
+INTENT_NAMES = tuple(i for i in agent.INTENTS)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The file format
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class ReturnExpectation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    opened: bool = True
+    status: str | None = None  # approved | denied | pending_review ...
+
+
+class Expectation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    intent: Literal[INTENT_NAMES] | None = None  # type: ignore[valid-type]
+    reply_contains: list[str] = Field(default_factory=list)
+    reply_not_contains: list[str] = Field(default_factory=list)
+    triage: Recommendation | None = None
+    return_opened: ReturnExpectation | None = None  # `true`, `false`, or `{status: approved}`
+    escalated: bool | None = None
+    order_id: str | None = None
+
+    @field_validator("return_opened", mode="before")
+    @classmethod
+    def _yes_no(cls, value: Any) -> Any:
+        return {"opened": value} if isinstance(value, bool) else value
+
+    @field_validator("reply_contains", "reply_not_contains", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    say: str = Field(..., min_length=1, max_length=4000)
+    expect: Expectation = Field(default_factory=Expectation)
+
+
+class Customer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field("suite.customer@example.com", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    order: str | None = None
+
+
+class SuiteOrder(agent.SimulatedOrder):
+    """A simulated order in a suite file (unknown keys are mistakes here)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=120)
+    customer: Customer | None = None
+    chat_mode: Literal["normal", "messenger", "whatsapp", "shopify", "woocommerce"] | None = None
+    orders: list[SuiteOrder] = Field(default_factory=list)
+    turns: list[Turn] = Field(..., min_length=1)
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    suite: str = Field(..., min_length=1, max_length=120)
+    description: str | None = None
+    policy: str | None = None  # default policy version; the runner's argument wins
+    chat_mode: Literal["normal", "messenger", "whatsapp", "shopify", "woocommerce"] = "normal"
+    customer: Customer = Field(default_factory=Customer)
+    scenarios: list[Scenario] = Field(..., min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Suite":
+        seen: set[str] = set()
+        for s in self.scenarios:
+            if s.name in seen:
+                raise ValueError(f"two scenarios are named {s.name!r}")
+            seen.add(s.name)
+        return self
+
+
+class SuiteFileError(Invalid):
+    """A suite file that cannot be run; `problems` maps ``line N, column M`` to what is wrong there."""
+
+    def __init__(self, source: str, errors: list[tuple[int, int, str, str]]):
+        self.source = source
+        self.errors = errors  # (line, column, where, problem), 1-based
+        lines = [f"{source}:{ln}:{col}: {where + ': ' if where else ''}{problem}" for ln, col, where, problem in errors]
+        super().__init__("The suite file has problems:\n" + "\n".join(lines),
+                         {f"line {ln}, column {col}": f"{where + ': ' if where else ''}{problem}"
+                          for ln, col, where, problem in errors})
+        self.lines = lines
+
+
+def _positions(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, tuple[int, int]]:
+    """Every path in the document -> (line, column) of its value (keys of mappings point at the key)."""
+    out = {} if out is None else out
+    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            _positions(value, path + (k,), out)
+            out[path + (k, "__key__")] = (key.start_mark.line + 1, key.start_mark.column + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _positions(item, path + (i,), out)
+    return out
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_suite(source_text: str, source: str = "suite") -> Suite:
+    """Read and validate a suite; raise `SuiteFileError` naming the line and column of every problem."""
+    try:
+        root = yaml.compose(source_text)
+        data = yaml.safe_load(source_text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SuiteFileError(source, [(line, col, "", f"not valid YAML/JSON: {err.problem or err}")]) from None
+    except yaml.YAMLError as err:
+        raise SuiteFileError(source, [(1, 1, "", f"not valid YAML/JSON: {err}")]) from None
+    if not isinstance(data, dict) or root is None:
+        raise SuiteFileError(source, [(1, 1, "", "a suite is a mapping with 'suite' and 'scenarios' keys")])
+    positions = _positions(root)
+    try:
+        return Suite.model_validate(data)
+    except ValidationError as err:
+        errors = []
+        for e in err.errors():
+            loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+            # pydantic adds the chosen union member (bool / ReturnExpectation) to the location: drop type names
+            problem = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                problem = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+                pos = positions.get(loc + ("__key__",)) or positions.get(loc)
+            elif e["type"] == "missing":
+                pos = None
+            else:
+                pos = positions.get(loc)
+            probe = loc
+            while pos is None and probe:
+                probe = probe[:-1]
+                pos = positions.get(probe)
+            line, col = pos or (1, 1)
+            errors.append((line, col, _where(loc), problem))
+        errors.sort()
+        raise SuiteFileError(source, errors) from None
+
+
+def load_suite_file(path: str | Path) -> Suite:
+    p = Path(path)
+    try:
+        content = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise NotFound(f"Cannot read suite file {p}: {err.strerror or err}") from None
+    return parse_suite(content, p.name)
+
+
+def example_suites() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.y*ml")) + sorted(EXAMPLES.glob("*.json"))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Results
+# ------------------------------------------------------------------------------------------------------------
+
+
+class Check(BaseModel):
+    expectation: str
+    expected: Any
+    actual: Any
+    passed: bool
+
+    def describe(self) -> str:
+        return f"{self.expectation}: expected {self.expected!r}, got {self.actual!r}"
+
+
+class TurnRecord(BaseModel):
+    say: str
+    reply: str
+    intent: str | None = None
+    confidence: float | None = None
+    triage: str | None = None
+    return_opened: dict[str, Any] | None = None
+    checks: list[Check] = Field(default_factory=list)
+
+
+class ScenarioResult(BaseModel):
+    name: str
+    passed: bool
+    failures: list[str] = Field(default_factory=list)
+    turns: list[TurnRecord] = Field(default_factory=list)
+    duration_ms: int = 0
+    session_id: UUID | None = None
+    error: str | None = None
+
+    @property
+    def first_failure(self) -> str | None:
+        return self.error or (self.failures[0] if self.failures else None)
+
+
+class SuiteRunSummary(BaseModel):
+    run_id: str
+    suite: str | None
+    persona_id: UUID | None
+    persona_name: str | None
+    policy_version: str | None
+    started_at: datetime | None
+    scenarios: int
+    passed: int
+    results: list[ScenarioResult] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.scenarios - self.passed
+
+    @property
+    def passed_all(self) -> bool:
+        return self.scenarios > 0 and self.passed == self.scenarios
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.scenarios if self.scenarios else 0.0
+
+
+def _check_turn(expect: Expectation, reply: agent.AgentReply, text_: str) -> list[Check]:
+    checks: list[Check] = []
+    lowered = text_.lower()
+    if expect.intent is not None:
+        checks.append(Check(expectation="intent", expected=expect.intent, actual=reply.intent,
+                            passed=reply.intent == expect.intent))
+    for needle in expect.reply_contains:
+        checks.append(Check(expectation="reply contains", expected=needle, actual=text_,
+                            passed=needle.lower() in lowered))
+    for needle in expect.reply_not_contains:
+        checks.append(Check(expectation="reply does not contain", expected=needle, actual=text_,
+                            passed=needle.lower() not in lowered))
+    if expect.triage is not None:
+        actual = reply.triage.recommendation if reply.triage else None
+        checks.append(Check(expectation="triage outcome", expected=expect.triage, actual=actual,
+                            passed=actual == expect.triage))
+    if expect.return_opened is not None:
+        opened = reply.return_opened
+        if not expect.return_opened.opened or expect.return_opened.status is None:
+            wanted = expect.return_opened.opened
+            checks.append(Check(expectation="return opened", expected=wanted, actual=opened is not None,
+                                passed=(opened is not None) == wanted))
+        else:
+            actual = opened.status if opened else None
+            wanted = expect.return_opened.status
+            checks.append(Check(expectation="return opened with status", expected=wanted or "any status",
+                                actual=actual, passed=opened is not None and (wanted is None or actual == wanted)))
+    if expect.escalated is not None:
+        checks.append(Check(expectation="escalated", expected=expect.escalated, actual=reply.escalated,
+                            passed=reply.escalated == expect.escalated))
+    if expect.order_id is not None:
+        checks.append(Check(expectation="order", expected=expect.order_id, actual=reply.order_id,
+                            passed=(reply.order_id or "").upper() == expect.order_id.upper()))
+    return checks
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Running
+# ------------------------------------------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str], None]
+
+
+def resolve_policy_version(uow: UnitOfWork, wanted: str | None) -> str:
+    options = chat_lab.policy_options(uow)
+    if wanted:
+        if any(o.version == wanted for o in options):
+            return wanted
+        raise NotFound(f"No policy version {wanted} (active or draft) in this business; "
+                       f"there are: {', '.join(o.version for o in options) or 'none'}.")
+    active = next((o for o in options if o.is_active), None)
+    if active is None:
+        raise NotFound("This business has no active policy; name a draft version to test against.")
+    return active.version
+
+
+def run_suite(
+    uow: UnitOfWork,
+    suite: Suite,
+    persona: str | UUID,
+    policy_version: str | None = None,
+    progress: Progress | None = None,
+) -> SuiteRunSummary:
+    """Run every scenario (one transaction each, committed as it finishes) and log each result."""
+    personas.require_role(uow, chat_lab.LAB_ROLES, "run scenario suites")
+    who = personas.get_persona(uow, persona)
+    if not who.is_active:
+        raise Invalid(f"{who.config_name} is inactive; activate it before testing it.")
+    version = resolve_policy_version(uow, policy_version or suite.policy)
+    run_id = str(uuid4())
+    started = uow.session.execute(text("SELECT localtimestamp")).scalar()
+    results: list[ScenarioResult] = []
+    total = len(suite.scenarios)
+    for i, scenario in enumerate(suite.scenarios):
+        if progress:
+            progress(i, total, scenario.name)
+        result = _run_scenario(uow, suite, scenario, who, version, run_id)
+        results.append(result)
+        uow.session.add(PersonaTestLog(
+            business_id=uow.actor.business_id, config_id=who.id, test_type=TEST_TYPE, test_content=scenario.name,
+            test_result={
+                "suite_run_id": run_id, "suite": suite.suite, "scenario": scenario.name, "policy_version": version,
+                "persona_name": who.config_name, "passed": result.passed, "failures": result.failures,
+                "error": result.error, "session_id": str(result.session_id) if result.session_id else None,
+                "turns": [t.model_dump(mode="json") for t in result.turns], "run_started_at": started.isoformat(),
+            },
+            success=result.passed, error_message=result.first_failure, test_duration_ms=result.duration_ms,
+        ))
+        uow.commit()
+    if progress:
+        progress(total, total, "done")
+    passed = sum(r.passed for r in results)
+    audit.record(uow, "persona_test.suite_run", "provider_configs", who.id, None,
+                 {"suite_run_id": run_id, "suite": suite.suite, "policy_version": version,
+                  "scenarios": total, "passed": passed})
+    uow.commit()
+    return SuiteRunSummary(run_id=run_id, suite=suite.suite, persona_id=who.id, persona_name=who.config_name,
+                           policy_version=version, started_at=started, scenarios=total, passed=passed, results=results)
+
+
+def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: personas.Persona, version: str,
+                  run_id: str) -> ScenarioResult:
+    t0 = time.perf_counter()
+    customer = scenario.customer or suite.customer
+    turns: list[TurnRecord] = []
+    failures: list[str] = []
+    session_id = None
+    try:
+        session = chat_lab.create_session(
+            uow,
+            chat_lab.SessionDraft(name=f"{suite.suite} · {scenario.name}"[:120], chat_mode=scenario.chat_mode or suite.chat_mode,
+                                  persona_id=who.id, policy_version=version, customer_email=customer.email,
+                                  order_id=customer.order),
+            origin="suite",
+            simulated_orders=[o.model_dump(mode="json") for o in scenario.orders] or None,
+            extra={"suite_run_id": run_id, "suite": suite.suite, "scenario": scenario.name},
+            commit=False,
+        )
+        session_id = session.id
+        for n, turn in enumerate(scenario.turns, start=1):
+            out = chat_lab.send_message(uow, session.id, turn.say, commit=False)
+            checks = _check_turn(turn.expect, out.reply, out.agent.message)
+            failures.extend(f"turn {n}: {c.describe()}" for c in checks if not c.passed)
+            turns.append(TurnRecord(
+                say=turn.say, reply=out.agent.message, intent=out.reply.intent, confidence=out.reply.confidence,
+                triage=out.reply.triage.recommendation if out.reply.triage else None,
+                return_opened=out.reply.return_opened.model_dump(mode="json") if out.reply.return_opened else None,
+                checks=checks,
+            ))
+        error = None
+    except DokaniError as err:
+        uow.rollback()  # nothing of a broken scenario is kept but its log row
+        session_id = None
+        error = f"scenario could not run: {err}" + (
+            "".join(f" ({k}: {v})" for k, v in err.problems.items()) if isinstance(err, Invalid) else "")
+    return ScenarioResult(
+        name=scenario.name, passed=error is None and not failures, failures=failures, turns=turns,
+        duration_ms=int((time.perf_counter() - t0) * 1000), session_id=session_id, error=error,
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading results
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _list(value: Any) -> list:
+    """Rows written by other tools may hold a count or a string where this runner writes a list."""
+    return value if isinstance(value, list) else []
+
+
+def _results_of_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary | None:
+    rows = uow.session.execute(
+        text(
+            """
+            SELECT l.config_id, l.test_content, l.test_result, l.success, l.error_message, l.test_duration_ms,
+                   l.created_at, p.config_name
+            FROM persona_test_logs l LEFT JOIN provider_configs p ON p.id = l.config_id
+            WHERE l.business_id = :b AND l.test_result ->> 'suite_run_id' = :run
+            ORDER BY l.created_at, l.id
+            """
+        ),
+        {"b": uow.actor.business_id, "run": run_id},
+    ).all()
+    if not rows:
+        return None
+    results = []
+    for r in rows:
+        tr = r.test_result or {}
+        results.append(ScenarioResult(
+            name=tr.get("scenario") or r.test_content, passed=bool(r.success),
+            failures=[str(f) for f in _list(tr.get("failures"))]
+            or ([r.error_message] if r.error_message and not tr.get("error") else []),
+            turns=[TurnRecord.model_validate(t) for t in _list(tr.get("turns")) if isinstance(t, dict) and "say" in t],
+            duration_ms=int(r.test_duration_ms or 0),
+            session_id=tr.get("session_id") or None, error=str(tr["error"]) if tr.get("error") else None,
+        ))
+    first = rows[0]
+    tr0 = first.test_result or {}
+    return SuiteRunSummary(
+        run_id=run_id, suite=tr0.get("suite"), persona_id=first.config_id,
+        persona_name=first.config_name or tr0.get("persona_name"), policy_version=tr0.get("policy_version"),
+        started_at=rows[0].created_at, scenarios=len(rows), passed=sum(bool(r.success) for r in rows), results=results,
+    )
+
+
+def latest_suite_result(uow: UnitOfWork, policy_version: str) -> SuiteRunSummary | None:
+    """The most recent suite run against `policy_version` in the acting business, or None if there was none.
+
+    For the policy-activation gate: ``summary.passed_all`` says whether every scenario passed.
+    """
+    run = uow.session.execute(
+        text(
+            """
+            SELECT test_result ->> 'suite_run_id' AS run
+            FROM persona_test_logs
+            WHERE business_id = :b AND test_type = :t AND test_result ->> 'policy_version' = :v
+              AND test_result ? 'suite_run_id'
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """
+        ),
+        {"b": uow.actor.business_id, "t": TEST_TYPE, "v": policy_version},
+    ).scalar()
+    return _results_of_run(uow, run) if run else None
+
+
+def suite_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary:
+    found = _results_of_run(uow, run_id)
+    if found is None:
+        raise NotFound("No suite run with that id in this business.")
+    return found
+
+
+def pass_rate_history(uow: UnitOfWork, persona_id: UUID | None = None, limit: int = 200) -> pd.DataFrame:
+    """One row per suite run (oldest first): when, suite, policy version, scenarios, passed, pass rate."""
+    rows = uow.session.execute(
+        text(
+            """
+            SELECT * FROM (
+              SELECT l.test_result ->> 'suite_run_id' AS run_id, min(l.created_at) AS started_at,
+                     min(l.test_result ->> 'suite') AS suite, min(l.test_result ->> 'policy_version') AS policy_version,
+                     min(p.config_name) AS persona, count(*) AS scenarios, count(*) FILTER (WHERE l.success) AS passed
+              FROM persona_test_logs l LEFT JOIN provider_configs p ON p.id = l.config_id
+              WHERE l.business_id = :b AND l.test_type = :t AND l.test_result ? 'suite_run_id'
+                AND (CAST(:persona AS uuid) IS NULL OR l.config_id = CAST(:persona AS uuid))
+              GROUP BY l.test_result ->> 'suite_run_id', l.config_id
+              ORDER BY min(l.created_at) DESC LIMIT :limit
+            ) runs ORDER BY started_at
+            """
+        ),
+        {"b": uow.actor.business_id, "t": TEST_TYPE, "persona": str(persona_id) if persona_id else None, "limit": limit},
+    ).all()
+    frame = pd.DataFrame([dict(r._mapping) for r in rows],
+                         columns=["run_id", "started_at", "suite", "policy_version", "persona", "scenarios", "passed"])
+    frame["pass_rate"] = (frame["passed"] / frame["scenarios"]).astype(float) if len(frame) else pd.Series(dtype=float)
+    return frame
+
+
+def results_frame(summary: SuiteRunSummary) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"Scenario": r.name, "Result": "pass" if r.passed else "FAIL", "First failing expectation": r.first_failure or "",
+          "Turns": len(r.turns), "Duration (ms)": r.duration_ms} for r in summary.results],
+        columns=["Scenario", "Result", "First failing expectation", "Turns", "Duration (ms)"],
+    )

@@ -1,0 +1,210 @@
+"""Backtest a policy version: replay it over a business's past returns with the shared triage engine.
+
+Each return in the chosen period is evaluated twice with ``dokani.triage.engine.evaluate`` on the same facts
+(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen) and
+once under the candidate. The result counts the outcomes that change (approve / deny / review, in every
+direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
+``policy_backtests`` so the version list can show the latest one.
+
+Refund value of an outcome: ``order_value × (1 − restocking_fee_pct / 100)`` of the return's category
+when the engine approves it automatically, 0 when it denies it or leaves it to a person. The refund value
+change is the sum over all replayed returns of (candidate refund − baseline refund).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Callable
+
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from db.uow import UnitOfWork
+from dokani import audit
+from dokani.errors import Invalid, NotFound
+from dokani.models import Policy, PolicyBacktest
+from dokani.policies.rules import PolicyRules, validate_rules
+from dokani.triage.facts import count_returns, iter_facts
+from dokani.triage.engine import evaluate
+
+OUTCOMES = ("approve", "deny", "review")
+_OUTCOME = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
+_RECORDED = {"approved": "approve", "completed": "approve", "denied": "deny"}
+REVIEW_LINK = "/returns?return={public_id}"
+Progress = Callable[[int, int], None]
+
+
+class BacktestFlip(BaseModel):
+    return_id: int
+    public_id: str
+    order_id: str
+    created_at: datetime | None
+    category: str | None
+    order_value: float
+    before: str
+    after: str
+    refund_change: float
+    review_link: str
+
+
+class BacktestResult(BaseModel):
+    id: int | None = None
+    policy_id: int
+    policy_version: str
+    baseline_id: int
+    baseline_version: str
+    period_start: datetime | None
+    period_end: datetime | None
+    returns_evaluated: int
+    outcomes_changed: int
+    refund_value_change: float
+    before_counts: dict[str, int]
+    after_counts: dict[str, int]
+    transitions: dict[str, int]  # "approve→review": n, only the changed pairs
+    recorded_decisions: int  # returns with a recorded approve/deny decision
+    disagree_with_recorded: int  # ... where the candidate's outcome differs from that decision
+    flips: list[BacktestFlip]
+    created_at: datetime | None = None
+    created_by_email: str | None = None
+
+    @property
+    def changed_share(self) -> float | None:
+        return self.outcomes_changed / self.returns_evaluated if self.returns_evaluated else None
+
+
+def _rules_of(row: Policy) -> PolicyRules:
+    model, problems = validate_rules(row.rules if isinstance(row.rules, (dict, str)) else {})
+    if model is None:
+        raise Invalid(f"Version {row.version} has rules the engine cannot evaluate; fix them before a backtest.", problems)
+    return model
+
+
+def _refund(outcome: str, value: float, rules: PolicyRules, category: str | None) -> float:
+    if outcome != "approve":
+        return 0.0
+    return value * (1 - rules.restocking_fee_pct(category) / 100)
+
+
+def _load(uow: UnitOfWork, policy_id: int) -> Policy:
+    row = uow.session.scalar(select(Policy).where(Policy.id == policy_id, Policy.business_id == uow.actor.business_id))
+    if row is None:
+        raise NotFound(f"Policy version #{policy_id} does not exist in this business.")
+    return row
+
+
+def backtest_policy(
+    uow: UnitOfWork,
+    policy_id: int,
+    *,
+    baseline_policy_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
+    sample_size: int = 50,
+    store: bool = True,
+) -> BacktestResult:
+    """Replay `policy_id` over the business's returns created in [since, until) (all when both are None)."""
+    if since is not None and until is not None and since >= until:
+        raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
+    candidate = _load(uow, policy_id)
+    if baseline_policy_id is None:
+        baseline = uow.session.scalar(
+            select(Policy).where(Policy.business_id == uow.actor.business_id, Policy.is_active.is_(True))
+        )
+        if baseline is None:
+            raise Invalid("There is no active version to compare with; choose a baseline version.",
+                          {"baseline": "required when no version is active"})
+    else:
+        baseline = _load(uow, baseline_policy_id)
+    cand_rules, base_rules = _rules_of(candidate), _rules_of(baseline)
+
+    business_id = uow.actor.business_id
+    total = count_returns(uow.session, business_id, since=since, until=until)
+    before_counts: Counter[str] = Counter()
+    after_counts: Counter[str] = Counter()
+    transitions: Counter[str] = Counter()
+    flips: list[BacktestFlip] = []
+    refund_change = 0.0
+    recorded = disagree = done = 0
+    step = max(1, total // 100)
+    if progress:
+        progress(0, total)
+    for item in iter_facts(uow.session, business_id, since=since, until=until):
+        facts = item.facts
+        before = _OUTCOME[evaluate(facts, base_rules).recommendation]
+        after = _OUTCOME[evaluate(facts, cand_rules).recommendation]
+        before_counts[before] += 1
+        after_counts[after] += 1
+        delta = (_refund(after, item.order_value, cand_rules, facts.product_category)
+                 - _refund(before, item.order_value, base_rules, facts.product_category))
+        refund_change += delta
+        decided = _RECORDED.get(item.status or "")
+        if decided:
+            recorded += 1
+            disagree += decided != after
+        if before != after:
+            transitions[f"{before}→{after}"] += 1
+            if len(flips) < sample_size:
+                flips.append(BacktestFlip(
+                    return_id=item.id, public_id=str(item.public_id), order_id=item.order_id,
+                    created_at=item.created_at, category=facts.product_category, order_value=item.order_value,
+                    before=before, after=after, refund_change=round(delta, 2),
+                    review_link=REVIEW_LINK.format(public_id=item.public_id),
+                ))
+        done += 1
+        if progress and (done % step == 0 or done == total):
+            progress(done, max(total, done))
+    result = BacktestResult(
+        policy_id=candidate.id, policy_version=candidate.version,
+        baseline_id=baseline.id, baseline_version=baseline.version,
+        period_start=since, period_end=until,
+        returns_evaluated=done, outcomes_changed=sum(transitions.values()),
+        refund_value_change=round(refund_change, 2),
+        before_counts={o: before_counts.get(o, 0) for o in OUTCOMES},
+        after_counts={o: after_counts.get(o, 0) for o in OUTCOMES},
+        transitions=dict(sorted(transitions.items())),
+        recorded_decisions=recorded, disagree_with_recorded=disagree,
+        flips=flips,
+    )
+    if store:
+        result = _store(uow, result)
+    return result
+
+
+def _store(uow: UnitOfWork, result: BacktestResult) -> BacktestResult:
+    summary = result.model_dump(mode="json", exclude={"flips", "id", "created_at", "created_by_email"})
+    row = PolicyBacktest(
+        business_id=uow.actor.business_id, policy_id=result.policy_id, policy_version=result.policy_version,
+        period_start=result.period_start, period_end=result.period_end,
+        returns_evaluated=result.returns_evaluated, outcomes_changed=result.outcomes_changed,
+        refund_value_change=result.refund_value_change, summary=summary,
+        flips=[f.model_dump(mode="json") for f in result.flips],
+        created_by=uow.actor.user_id, created_by_email=uow.actor.email,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    audit.record(uow, "policy.backtested", "policy_backtest", row.id, None,
+                 {"policy_id": result.policy_id, "baseline": result.baseline_version,
+                  "returns_evaluated": result.returns_evaluated, "outcomes_changed": result.outcomes_changed},
+                 note=f"{result.policy_version} vs {result.baseline_version}")
+    uow.commit()
+    uow.session.refresh(row)
+    return result.model_copy(update={"id": row.id, "created_at": row.created_at, "created_by_email": row.created_by_email})
+
+
+def _from_row(row: PolicyBacktest) -> BacktestResult:
+    summary = dict(row.summary or {})
+    summary.update(id=row.id, created_at=row.created_at, created_by_email=row.created_by_email,
+                   flips=row.flips or [], policy_id=row.policy_id, policy_version=row.policy_version)
+    return BacktestResult.model_validate(summary)
+
+
+def latest_backtests(uow: UnitOfWork) -> dict[int, BacktestResult]:
+    """The most recent stored backtest of each version of the acting business."""
+    rows = uow.session.scalars(
+        select(PolicyBacktest)
+        .where(PolicyBacktest.business_id == uow.actor.business_id)
+        .order_by(PolicyBacktest.policy_id, PolicyBacktest.created_at.desc(), PolicyBacktest.id.desc())
+        .distinct(PolicyBacktest.policy_id)
+    )
+    return {r.policy_id: _from_row(r) for r in rows}

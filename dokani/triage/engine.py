@@ -1,0 +1,263 @@
+"""The triage engine: deterministic and explainable.
+
+``evaluate(facts, rules)`` turns one return's facts and a policy version's rules into a recommendation
+(``auto_approve`` / ``auto_deny`` / ``human_review``), a confidence, and every clause that was checked
+with its inputs, so a reviewer can see exactly why. No I/O here: facts come from ``dokani.triage.facts``.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from dokani.policies.rules import PolicyRules
+
+Recommendation = Literal["auto_approve", "auto_deny", "human_review"]
+Outcome = Literal["pass", "violation", "flag", "info"]
+
+ENGINE_ID = "dokani-triage/1"
+
+# Customer words -> reason code. First match wins, in this order (specific before general).
+REASON_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("wrong_item", ("wrong item", "wrong size sent", "wrong colour", "wrong color", "not what i ordered", "different item", "sent the wrong")),
+    ("damaged", ("damaged", "broken", "cracked", "shattered", "dented", "torn", "arrived smashed", "scratched")),
+    ("defective", ("defective", "stopped working", "doesn't work", "does not work", "faulty", "won't turn on", "malfunction", "broke after")),
+    ("not_as_described", ("not as described", "looks different", "different from the picture", "misleading", "not as pictured", "quality is poor")),
+    ("doesnt_fit", ("doesn't fit", "does not fit", "too small", "too big", "too tight", "too loose", "size")),
+    ("late_delivery", ("late", "arrived after", "took too long", "delayed")),
+    ("changed_mind", ("changed my mind", "no longer need", "don't need", "don't want", "found it cheaper", "gift")),
+]
+_IMAGE = re.compile(r"\.(jpe?g|png|webp|heic|gif)(\?|$)", re.I)
+_VIDEO = re.compile(r"\.(mp4|mov|webm)(\?|$)", re.I)
+
+
+class CustomerHistory(BaseModel):
+    previous_returns: int = 0
+    previous_denied: int = 0
+    recent_returns_30d: int = 0
+    profile_risk_score: float | None = None
+    return_frequency: int | None = None
+    fraud_indicators: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReturnFacts(BaseModel):
+    order_value: float = 0.0
+    days_since_purchase: int | None = None
+    product_category: str | None = None
+    reason_text: str | None = None
+    evidence_urls: list[str] = Field(default_factory=list)
+    fraud_flags: dict[str, Any] = Field(default_factory=dict)
+    order_known: bool = True
+    history: CustomerHistory = Field(default_factory=CustomerHistory)
+
+
+class Clause(BaseModel):
+    """One rule clause the engine checked, with the inputs it looked at."""
+
+    rule: str
+    outcome: Outcome
+    detail: str
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class TriageResult(BaseModel):
+    recommendation: Recommendation
+    confidence: float
+    reason_code: str
+    risk_score: float
+    risk_factors: list[str]
+    policy_violations: list[str]
+    fraud_flags: dict[str, Any]
+    rules_fired: list[Clause]
+    reasoning: str
+
+    @property
+    def status(self) -> str:
+        """The status a triaged return moves to."""
+        return {"auto_approve": "approved", "auto_deny": "denied"}.get(self.recommendation, "pending_review")
+
+
+def reason_pattern(phrases: tuple[str, ...]) -> str:
+    """Any of a reason's keywords, at the start of a word ("late" in "arrived late", not in "insulated").
+
+    The same pattern runs in Python and in Postgres (``dokani.returns.queue.reason_code_sql``), so the
+    queue's reason filter and the engine always agree.
+    """
+    return "(?:^|[^a-z])(" + "|".join(re.escape(p) for p in phrases) + ")"
+
+
+# One alternation per reason code: a code matches if any of its phrases does (code order decides).
+_CODE_RE = [(code, re.compile(reason_pattern(phrases))) for code, phrases in REASON_KEYWORDS]
+
+
+@lru_cache(maxsize=8192)  # backtests read the same words under two policies, and customers repeat themselves
+def classify_reason(text: str | None) -> tuple[str, str | None]:
+    """Reason code for the customer's words, and the phrase that decided it."""
+    lowered = (text or "").lower()
+    for code, pattern in _CODE_RE:
+        found = pattern.search(lowered)
+        if found:
+            return code, found.group(1)
+    return "other", None
+
+
+def _evidence_kinds(urls: list[str]) -> set[str]:
+    kinds: set[str] = set()
+    for url in urls:
+        if _IMAGE.search(url):
+            kinds.add("photo")
+        if _VIDEO.search(url):
+            kinds.add("video")
+        if "receipt" in url.lower() or url.lower().endswith(".pdf"):
+            kinds.add("receipt")
+    return kinds
+
+
+def assess_risk(facts: ReturnFacts, rules: PolicyRules) -> tuple[float, list[str], dict[str, Any]]:
+    """Risk 0..1 from the customer's history and this return; each contribution is named."""
+    h = facts.history
+    parts: list[tuple[str, float]] = [("baseline", 0.10)]
+    if h.profile_risk_score is not None:
+        parts.append((f"risk profile score {h.profile_risk_score:.2f}", round(0.30 * h.profile_risk_score, 3)))
+    if h.previous_returns:
+        parts.append((f"{h.previous_returns} earlier return(s)", min(0.20, 0.04 * h.previous_returns)))
+    if h.recent_returns_30d >= 2:
+        parts.append((f"{h.recent_returns_30d} returns in the last 30 days", min(0.15, 0.05 * h.recent_returns_30d)))
+    if h.previous_denied:
+        parts.append((f"{h.previous_denied} earlier return(s) denied", min(0.15, 0.05 * h.previous_denied)))
+    indicators = [k for k, v in h.fraud_indicators.items() if v]
+    if indicators:
+        parts.append((f"profile fraud indicators: {', '.join(sorted(indicators))}", min(0.20, 0.07 * len(indicators))))
+    flags = {k: v for k, v in facts.fraud_flags.items() if v}
+    if flags:
+        parts.append((f"fraud flags on this return: {', '.join(sorted(flags))}", min(0.30, 0.15 * len(flags))))
+    if facts.product_category in rules.high_risk_categories:
+        parts.append((f"high-risk category {facts.product_category}", 0.10))
+    if facts.order_value > rules.auto_escalation_threshold:
+        parts.append((f"order value {facts.order_value:.2f} above {rules.auto_escalation_threshold:.2f}", 0.05))
+    if not facts.order_known:
+        parts.append(("order not found", 0.10))
+    score = round(min(1.0, max(0.0, sum(w for _, w in parts))), 3)
+    factors = [f"{name} (+{weight:.2f})" for name, weight in parts if name != "baseline"]
+    return score, factors, flags
+
+
+def evaluate(facts: ReturnFacts, rules: PolicyRules) -> TriageResult:
+    """Recommend what to do with one return under `rules`, explaining every clause."""
+    clauses: list[Clause] = []
+    violations: list[str] = []
+    hard = False  # a violation the policy itself settles (window, final sale, reason)
+
+    category = facts.product_category
+    window = rules.window_for(category)
+    if facts.days_since_purchase is None:
+        clauses.append(Clause(rule="return_window", outcome="flag", detail="purchase date unknown", inputs={"window_days": window}))
+    elif facts.days_since_purchase > window:
+        violations.append("outside_return_window")
+        hard = True
+        clauses.append(Clause(rule="return_window", outcome="violation",
+                              detail=f"{facts.days_since_purchase} days since purchase, window is {window}",
+                              inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window, "category": category}))
+    else:
+        clauses.append(Clause(rule="return_window", outcome="pass",
+                              detail=f"{facts.days_since_purchase} of {window} days",
+                              inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window}))
+
+    if rules.is_final_sale(category):
+        violations.append("final_sale")
+        hard = True
+        clauses.append(Clause(rule="category_overrides.final_sale", outcome="violation",
+                              detail=f"{category} is final sale", inputs={"category": category}))
+
+    reason, phrase = classify_reason(facts.reason_text)
+    if reason in rules.acceptable_reasons:
+        clauses.append(Clause(rule="acceptable_reasons", outcome="pass", detail=f"reason '{reason}' is accepted",
+                              inputs={"reason": reason, "matched": phrase}))
+    elif reason == "other":
+        clauses.append(Clause(rule="acceptable_reasons", outcome="flag", detail="reason not recognised: a person should read it",
+                              inputs={"reason": reason}))
+    else:
+        violations.append("reason_not_accepted")
+        hard = True
+        clauses.append(Clause(rule="acceptable_reasons", outcome="violation", detail=f"reason '{reason}' is not accepted",
+                              inputs={"reason": reason, "matched": phrase, "accepted": rules.acceptable_reasons}))
+
+    have = _evidence_kinds(facts.evidence_urls)
+    missing = [e for e in rules.required_evidence if e not in have]
+    if missing:
+        violations.extend(f"missing_evidence:{m}" for m in missing)
+        clauses.append(Clause(rule="required_evidence", outcome="violation", detail=f"missing {', '.join(missing)}",
+                              inputs={"required": rules.required_evidence, "provided": sorted(have)}))
+    elif rules.required_evidence:
+        clauses.append(Clause(rule="required_evidence", outcome="pass", detail=f"has {', '.join(sorted(have))}",
+                              inputs={"required": rules.required_evidence, "provided": sorted(have)}))
+
+    risk, factors, flags = assess_risk(facts, rules)
+    policy_flags = sorted(f for f in flags if f in rules.fraud_flags)
+    if policy_flags:
+        clauses.append(Clause(rule="fraud_flags", outcome="flag", detail=f"flags the policy watches: {', '.join(policy_flags)}",
+                              inputs={"flags": policy_flags}))
+    if category in rules.high_risk_categories:
+        clauses.append(Clause(rule="high_risk_categories", outcome="flag", detail=f"{category} is a high-risk category",
+                              inputs={"category": category}))
+
+    t = rules.risk_thresholds
+    clauses.append(Clause(rule="risk_thresholds", outcome="info",
+                          detail=f"risk {risk:.2f} (approve ≤ {t.auto_approve_max:.2f}, deny ≥ {t.auto_deny_min:.2f})",
+                          inputs={"risk_score": risk, "auto_approve_max": t.auto_approve_max, "auto_deny_min": t.auto_deny_min}))
+
+    value = facts.order_value
+    recommendation: Recommendation
+    if risk >= t.auto_deny_min:
+        recommendation = "auto_deny"
+        confidence = 0.6 + 0.4 * (risk - t.auto_deny_min) / max(1e-9, 1 - t.auto_deny_min)
+        why = f"risk {risk:.2f} is at or above the auto-deny threshold {t.auto_deny_min:.2f}"
+    elif hard and not policy_flags and value <= rules.auto_escalation_threshold:
+        recommendation = "auto_deny"
+        confidence = 0.9 - 0.3 * risk
+        why = "the policy excludes this return: " + ", ".join(v for v in violations if not v.startswith("missing_evidence"))
+    elif policy_flags:
+        recommendation = "human_review"
+        confidence = 0.6 + 0.3 * min(1.0, risk / max(t.auto_deny_min, 1e-9))
+        why = "fraud flags need a person: " + ", ".join(policy_flags)
+    elif value > rules.auto_escalation_threshold:
+        recommendation = "human_review"
+        confidence = 0.85
+        why = f"order value {value:.2f} is above the escalation threshold {rules.auto_escalation_threshold:.2f}"
+        clauses.append(Clause(rule="auto_escalation_threshold", outcome="flag", detail=why,
+                              inputs={"order_value": value, "threshold": rules.auto_escalation_threshold}))
+    elif violations or hard or reason == "other":
+        recommendation = "human_review"
+        confidence = 0.7
+        why = "needs a person: " + (", ".join(violations) if violations else "reason not recognised")
+    elif value <= rules.auto_approve_threshold and risk <= t.auto_approve_max:
+        recommendation = "auto_approve"
+        confidence = 0.7 + 0.3 * (1 - risk / max(t.auto_approve_max, 1e-9))
+        why = f"within policy, value {value:.2f} ≤ {rules.auto_approve_threshold:.2f} and risk {risk:.2f} ≤ {t.auto_approve_max:.2f}"
+        clauses.append(Clause(rule="auto_approve_threshold", outcome="pass", detail=why,
+                              inputs={"order_value": value, "threshold": rules.auto_approve_threshold}))
+    else:
+        recommendation = "human_review"
+        confidence = 0.65
+        above_value = value > rules.auto_approve_threshold
+        why = (f"order value {value:.2f} is above the auto-approve threshold {rules.auto_approve_threshold:.2f}"
+               if above_value else f"risk {risk:.2f} is above the auto-approve limit {t.auto_approve_max:.2f}")
+        clauses.append(Clause(rule="auto_approve_threshold" if above_value else "risk_thresholds", outcome="flag", detail=why,
+                              inputs={"order_value": value, "threshold": rules.auto_approve_threshold, "risk_score": risk}))
+
+    reasoning = f"{recommendation.replace('_', ' ')}: {why}."
+    if factors:
+        reasoning += " Risk factors: " + "; ".join(factors) + "."
+    return TriageResult(
+        recommendation=recommendation,
+        confidence=round(min(0.99, max(0.5, confidence)), 3),
+        reason_code=reason,
+        risk_score=risk,
+        risk_factors=factors,
+        policy_violations=violations,
+        fraud_flags=flags,
+        rules_fired=clauses,
+        reasoning=reasoning,
+    )

@@ -1,0 +1,125 @@
+"""Chat test lab, tab "Scenario suites": run a suite against a persona and a policy version; pass-rate history."""
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from db.uow import Actor, unit_of_work
+from dokani.lab import sessions as chat_lab
+from dokani.lab import personas
+from dokani.lab import suites as scenarios
+from dokani.errors import DokaniError
+from dokani.ui.errors import show_domain_error
+from dokani.ui.policies.actions import md
+
+LAST_RUN = "chat_suite_last_run"
+
+
+def _choose_suite() -> scenarios.Suite | None:
+    examples = scenarios.example_suites()
+    source = st.radio("Suite", ["Example suite", "Upload a file"], horizontal=True, key="suite_source",
+                      label_visibility="collapsed")
+    if source == "Example suite":
+        if not examples:
+            st.info("No example suites in examples/suites/.")
+            return None
+        path = st.selectbox("Example suite", examples, format_func=lambda p: p.name, key="suite_example")
+        content, name = path.read_text(encoding="utf-8"), path.name
+    else:
+        upload = st.file_uploader("Suite file (YAML or JSON)", type=["yaml", "yml", "json"], key="suite_upload")
+        if upload is None:
+            st.caption("The format is described in docs/scenario_suites.md.")
+            return None
+        content, name = upload.getvalue().decode("utf-8", errors="replace"), upload.name
+    try:
+        suite = scenarios.parse_suite(content, name)
+    except scenarios.SuiteFileError as err:
+        st.error(f"{md(name)} cannot be run: fix these lines and upload it again.", icon=":material/error:")
+        st.code("\n".join(err.lines), language=None)
+        return None
+    st.caption(f"{md(suite.suite)}: {len(suite.scenarios)} scenarios, "
+               f"{sum(len(s.turns) for s in suite.scenarios)} customer turns")
+    return suite
+
+
+def _show_run(summary: scenarios.SuiteRunSummary) -> None:
+    verdict = "All scenarios passed" if summary.passed_all else f"{summary.failed} of {summary.scenarios} scenarios failed"
+    (st.success if summary.passed_all else st.error)(
+        f"{verdict} · persona {md(summary.persona_name)} · policy {md(summary.policy_version)}",
+        icon=":material/check_circle:" if summary.passed_all else ":material/cancel:")
+    st.dataframe(scenarios.results_frame(summary), hide_index=True, width="stretch")
+    for r in summary.results:
+        with st.expander(md(r.name), icon=":material/check_circle:" if r.passed else ":material/cancel:",
+                         expanded=not r.passed and len(summary.results) <= 10):
+            for problem in ([r.error] if r.error else r.failures):
+                st.text(problem)
+            for t in r.turns:
+                with st.chat_message("user"):
+                    st.text(t.say)
+                with st.chat_message("assistant"):
+                    st.text(t.reply)
+                    st.caption(f"intent {t.intent} · triage {t.triage or '—'}"
+                               + (f" · test return #{t.return_opened.get('id')} {t.return_opened.get('status')}"
+                                  if t.return_opened else ""))
+
+
+def show(actor: Actor) -> None:
+    with unit_of_work(actor) as uow:
+        people = personas.list_personas(uow)
+        versions = chat_lab.policy_options(uow)
+    if not people or not versions:
+        st.info("Suites need a persona and a policy version; this business has "
+                + ("no persona yet." if not people else "no return policy yet."))
+        return
+    by_id = {str(p.id): p for p in people}
+    c1, c2 = st.columns(2)
+    persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].label, key="suite_persona")
+    version = c2.selectbox("Policy version", [v.version for v in versions],
+                           format_func=lambda v: next(o.label for o in versions if o.version == v), key="suite_policy")
+    with unit_of_work(actor) as uow:
+        latest = scenarios.latest_suite_result(uow, version)
+    if latest is None:
+        st.caption(f"No suite has been run against {md(version)} yet.")
+    else:
+        st.caption(f"Latest run against {md(version)}: {latest.passed} of {latest.scenarios} scenarios passed "
+                   f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
+                   f"{latest.started_at:%Y-%m-%d %H:%M}).")
+    suite = _choose_suite()
+    can_run = actor.role in chat_lab.LAB_ROLES
+    if st.button("Run suite", type="primary", disabled=suite is None or not can_run, key="suite_run"):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            with st.status(f"Running {suite.suite}…", expanded=False) as status:
+                def progress(done: int, total: int, name: str) -> None:
+                    bar.progress(done / total if total else 1.0, text=f"{done} of {total} · {name}")
+
+                with unit_of_work(actor) as uow:
+                    summary = scenarios.run_suite(uow, suite, by_id[persona_id].id, version, progress=progress)
+                status.update(label=f"{summary.passed} of {summary.scenarios} scenarios passed",
+                              state="complete" if summary.passed_all else "error")
+            st.session_state[LAST_RUN] = summary.run_id
+        except DokaniError as err:
+            show_domain_error(err)
+        else:
+            st.rerun()  # so "latest run" and the pass-rate chart include this run
+    run_id = st.session_state.get(LAST_RUN)
+    if run_id:
+        with unit_of_work(actor) as uow:
+            try:
+                _show_run(scenarios.suite_run(uow, run_id))
+            except DokaniError:
+                st.session_state.pop(LAST_RUN, None)
+
+    st.subheader(f"Pass rate of {md(by_id[persona_id].config_name)}")
+    with unit_of_work(actor) as uow:
+        history = scenarios.pass_rate_history(uow, by_id[persona_id].id)
+    if history.empty:
+        st.info("No suite runs for this persona yet: run a suite above and its pass rate appears here, one point "
+                "per run, a line per policy version.", icon=":material/info:")
+        return
+    history["pass rate (%)"] = (history["pass_rate"] * 100).round(1)
+    fig = px.line(history, x="started_at", y="pass rate (%)", markers=True, color="policy_version",
+                  hover_data=["suite", "scenarios", "passed"], height=300)
+    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 105], legend_title_text="policy",
+                      xaxis_title="")
+    st.plotly_chart(fig, width="stretch")
