@@ -19,7 +19,7 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m dokani migrate
 	$(PY) -m dokani seed --if-empty
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m dokani serve --port $(PORT)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

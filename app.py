@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dokani.ui.bootstrap import ensure_demo_database
-from dokani.ui.context import mark_shell_ran, sidebar_actor
+from dokani.ui.context import mark_shell_ran, signed_in_actor
 from dokani.ui.errors import page_guard
 
 st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_return:", layout="wide")
@@ -21,12 +21,16 @@ PAGES = [
     st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
 ]
 
-navigation = st.navigation(PAGES)
-mark_shell_ran()
 st.session_state["dokani_actor"] = None
 with page_guard():
     ensure_demo_database()
-    st.session_state["dokani_actor"] = sidebar_actor()
+    # Verified against Postgres on every run: a revoked or expired session ends here, at once.
+    st.session_state["dokani_actor"] = signed_in_actor()
+signed_in = st.session_state["dokani_actor"] is not None
+navigation = st.navigation(PAGES, position="sidebar" if signed_in else "hidden")
+mark_shell_ran()
+if signed_in:
     with st.sidebar:
         st.caption("Dokani · AI returns and refunds")
-    navigation.run()
+    with page_guard():
+        navigation.run()

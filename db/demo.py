@@ -53,6 +53,15 @@ BUSINESSES = [
 
 ROLES = [("owner", "owner", "Owner"), ("admin", "admin", "Policy admin"), ("reviewer", "reviewer", "Reviewer"),
          ("tester", "tester", "Persona tester")]
+# The first demo business also has a read-only viewer, so every role can be tried in it.
+FIRST_BUSINESS_ROLES = ROLES + [("viewer", "viewer", "Viewer")]
+
+# Every demo account's password (listed on the sign-in page only when the database is the embedded demo one).
+DEMO_PASSWORD = "dokani-demo"
+
+
+def roles_of(key: str) -> list[tuple[str, str, str]]:
+    return FIRST_BUSINESS_ROLES if key == BUSINESSES[0].key else ROLES
 
 
 def business(key: str) -> DemoBusiness:
@@ -60,7 +69,7 @@ def business(key: str) -> DemoBusiness:
 
 
 def users_of(key: str) -> list[DemoUser]:
-    return [DemoUser(key, slug, role, f"{label} ({business(key).name})") for slug, role, label in ROLES]
+    return [DemoUser(key, slug, role, f"{label} ({business(key).name})") for slug, role, label in roles_of(key)]
 
 
 def user(key: str, slug: str) -> DemoUser:

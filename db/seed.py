@@ -168,7 +168,7 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             load = Loader(conn, bar, counts, summary.timings, freeze).copy
             for b in bizs:
                 b.customers = customer_emails(seed, b)
-            load("auth.users", "id, email, created_at", user_rows(bizs, anchor))
+            load("auth.users", "id, email, created_at, encrypted_password", user_rows(bizs, anchor))
             load("profiles", "id, created_at, business_name, website, subscription_plan, onboarded, business_id",
                  profile_rows(bizs, anchor))
             load("business_members", "business_id, user_id, role, display_name, email, created_at",

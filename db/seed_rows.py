@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 from db import seed_content as C
-from db.demo import BUSINESSES, ROLES, DemoBusiness, DemoUser, demo_uuid
+from db.demo import BUSINESSES, DEMO_PASSWORD, DemoBusiness, DemoUser, demo_uuid, roles_of
 
 STATUSES = ["pending_triage", "pending_review", "approved", "denied", "escalated", "completed"]
 PT, PR, AP, DN, ES, CO = range(6)
@@ -117,7 +117,7 @@ def plan_businesses(count: int, returns: int, customers: int, calls: int) -> lis
         else:
             n = i + 1
             demo = DemoBusiness(f"shop{n}", f"Demo Shop {n}", f"https://demo-shop-{n}.example", "free")
-        users = [DemoUser(demo.key, slug, role, f"{label} ({demo.name})") for slug, role, label in ROLES]
+        users = [DemoUser(demo.key, slug, role, f"{label} ({demo.name})") for slug, role, label in roles_of(demo.key)]
         if demo.key in C.CATALOGUES:
             prefix, catalogue = C.CATALOGUES[demo.key]
         else:
@@ -144,10 +144,18 @@ def customer_emails(seed: int, b: Business) -> list[str]:
 # rows, table by table
 
 
+def demo_password_hash() -> str:
+    """bcrypt of DEMO_PASSWORD with a fixed salt, so the seed stays deterministic (demo data only)."""
+    import bcrypt
+
+    return bcrypt.hashpw(DEMO_PASSWORD.encode(), b"$2b$10$" + b"dokanidemodokanidemode").decode()
+
+
 def user_rows(bizs: list[Business], anchor: datetime):
+    password = demo_password_hash()
     for b in bizs:
         for k, u in enumerate(b.users):
-            yield (u.user_id, u.email, anchor - timedelta(days=400 - 7 * b.index - k))
+            yield (u.user_id, u.email, anchor - timedelta(days=400 - 7 * b.index - k), password)
 
 
 def profile_rows(bizs: list[Business], anchor: datetime):

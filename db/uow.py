@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterator
 from uuid import UUID
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from db.engine import app_engine
@@ -74,3 +74,20 @@ def unit_of_work(actor: Actor, engine: Engine | None = None) -> Iterator[UnitOfW
     finally:
         uow.rollback()  # whatever was not committed is discarded
         uow.close()
+
+
+@contextmanager
+def sign_in_transaction(engine: Engine | None = None) -> Iterator[Connection]:
+    """One transaction as ``dokani_signin``: credentials, sessions and lockouts, no business's data.
+
+    Commits when the block ends normally. This is how a session is verified; only then does a
+    unit of work (above) turn its user into ``request.jwt.claims``.
+    """
+    with (engine or app_engine()).connect() as conn:
+        conn.execute(text("SET LOCAL ROLE dokani_signin"))
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()

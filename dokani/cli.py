@@ -301,8 +301,30 @@ def register_test_persona(sub) -> None:
     p.set_defaults(handler=_test_persona)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+    from dokani.server import serve
+
+    upgrade(owner_url())
+    serve(port=args.port, host=args.host)
+    return 0
+
+
+def register_serve(sub) -> None:
+    p = sub.add_parser("serve", help="serve the console with its sign-in routes (uvicorn)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--host", default="0.0.0.0")
+    p.set_defaults(handler=_serve)
+
+
+def _register_users(sub) -> None:
+    from dokani.accounts.cli import register_users
+
+    register_users(sub)
+
+
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns]
+            register_import_returns, register_serve, _register_users]
 
 
 def fail(message: str) -> int:

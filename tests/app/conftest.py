@@ -35,7 +35,8 @@ def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query
     The database is whatever `DATABASE_URL` points at (use the `fresh_db` / `seeded_db` fixtures).
     """
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["dokani_user_id"] = str(user(business_key, slug).user_id)
+    # AppTest has no cookies: a session opened by the real sign-in service, verified by the app on every run.
+    at.session_state["dokani_session_token"] = signed_in_token(business_key, slug)
     at.session_state["dokani_business_id"] = str(business(business_key).business_id)
     for key, value in (query or {}).items():
         at.query_params[key] = value
@@ -44,6 +45,18 @@ def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query
         at.switch_page(f"pages/{page}.py")
         at.run()
     return at
+
+
+def signed_in_token(business_key: str = "atlas", slug: str = "owner") -> str | None:
+    """A real session of the demo user; None where it cannot sign in (an empty or unreachable database)."""
+    from dokani.accounts.sign_in import SignInRefused, sign_in
+    from db.demo import DEMO_PASSWORD
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return sign_in(user(business_key, slug).email, DEMO_PASSWORD).token
+    except (SignInRefused, OperationalError):
+        return None
 
 
 def no_exceptions(at: AppTest) -> None:

@@ -7,8 +7,9 @@ def test_a_rerun_keeps_the_sidebar_sign_in_and_business(seeded_db):
     at = open_page("risk", "bloom", "reviewer")
     at.selectbox(key="risk_band").select("high").run()
     no_exceptions(at)
-    assert [s.label for s in at.sidebar.selectbox] == ["Signed in as", "Business"]
-    assert at.sidebar.selectbox[1].value == str(business("bloom").business_id)
+    assert [s.label for s in at.sidebar.selectbox] == ["Business"]  # no "signed in as" picker: a real session
+    assert at.sidebar.selectbox[0].value == str(business("bloom").business_id)
+    assert "Reviewer (Bloom & Gather Home) · reviewer · Bloom & Gather Home" in [t.value for t in at.sidebar.text]
 
 
 def test_an_empty_default_queue_says_all_is_decided_not_that_filters_hide_it(fresh_db):

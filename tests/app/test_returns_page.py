@@ -202,7 +202,7 @@ def test_hostile_order_email_evidence_and_transcript_stay_text(fresh_db):
         assert hostile in texts
     md = _markdown(at)
     assert "evil.example" not in md and "<b>" not in md and "javascript:" not in md
-    links = [b.proto.url for b in at.get("link_button")]
+    links = [b.proto.url for b in at.main.get("link_button")]
     assert links == ["https://ok.example/p.png"]  # only the http(s) evidence is a link
 
 

@@ -1,4 +1,4 @@
-"""Real-browser fixtures: the app served by `streamlit run` on a free port, driven by Playwright + Debian Chromium.
+"""Real-browser fixtures: the console served by `python -m dokani serve` (st.App + sign-in routes) on a free port, driven by Playwright + Debian Chromium.
 
 The browser is Debian's `chromium` package (`/usr/bin/chromium`, or `DOKANI_CHROMIUM`); Playwright never downloads one.
 When it is missing the tests are skipped on a developer machine but FAIL in CI (`CI` or `DOKANI_REQUIRE_BROWSER` set).
@@ -66,9 +66,8 @@ def start_app(database_url: str, tmp_path: Path) -> AppServer:
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
     env.pop("DOKANI_APP_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "dokani", "serve", "--port", str(port), "--host", "127.0.0.1"],
+        cwd=ROOT, env={**env, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -122,7 +121,18 @@ def wait_for_app(page) -> None:
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
 
 
-def open_as(page, server: AppServer, path: str, user_id, **query: str) -> None:
-    """Open `path` signed in as `user_id` (the sidebar picker reads `?as=` on first load)."""
-    page.goto(server.page_url(path, **{"as": str(user_id), **query}))
+def sign_in(page, server: AppServer, email: str, password: str) -> None:
+    """Fill in the sign-in form (whatever page the browser is on redirected there) and submit it."""
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def open_as(page, server: AppServer, path: str, user, **query: str) -> None:
+    """Open `path` as the demo user `user` (a DemoUser): the console sends the browser to sign in first."""
+    from db.demo import DEMO_PASSWORD
+
+    page.goto(server.page_url(path, **query))
+    if "/sign-in" in page.url:
+        sign_in(page, server, user.email, DEMO_PASSWORD)
     wait_for_app(page)

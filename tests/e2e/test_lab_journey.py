@@ -20,7 +20,7 @@ def test_a_short_chat_opens_a_test_return(app_server, page, fresh_db):
             (ATLAS,)).fetchone()
         live_before = conn.execute("SELECT count(*) FROM return_requests WHERE NOT is_test").fetchone()[0]
 
-    open_as(page, app_server, "chat", user("atlas", "tester").user_id)
+    open_as(page, app_server, "chat", user("atlas", "tester"))
     expect(page.locator("h1").first).to_contain_text("Chat test lab")
 
     # New session: pick "New test session" in the session box, fill the form.

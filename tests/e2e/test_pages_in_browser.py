@@ -11,7 +11,7 @@ PAGES = {"overview": "Overview", "returns": "Returns", "policies": "Polic", "cha
 
 
 def test_every_page_renders_with_data(app_server, page):
-    owner = user("atlas", "owner").user_id
+    owner = user("atlas", "owner")
     for path, title in PAGES.items():
         open_as(page, app_server, path, owner)
         heading = page.locator("h1").first
@@ -27,7 +27,7 @@ def test_every_page_renders_with_data(app_server, page):
 
 def test_a_deep_link_as_the_servers_first_request_runs_the_whole_app(app_server, page):
     """Streamlit would run a pages/ file alone (no sign-in, no navigation) for a server's first request."""
-    open_as(page, app_server, "import", user("bloom", "admin").user_id)
+    open_as(page, app_server, "import", user("bloom", "admin"))
     assert page.get_by_text("Page not found").count() == 0
     page.get_by_role("heading", name="Import returns").wait_for()
     sidebar = page.locator("[data-testid=stSidebar]")

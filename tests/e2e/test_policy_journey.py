@@ -19,7 +19,7 @@ def _settle(page) -> None:
 
 
 def test_draft_change_window_backtest_activate(app_server, page, fresh_db):
-    open_as(page, app_server, "policies", user("atlas", "admin").user_id)
+    open_as(page, app_server, "policies", user("atlas", "admin"))
     expect(page.locator("h1").first).to_contain_text("Policy versions")
     with psycopg.connect(fresh_db) as c:
         before = c.execute("SELECT count(*) FROM policies WHERE business_id = %s", (ATLAS,)).fetchone()[0]

@@ -25,7 +25,7 @@ def test_reviewer_opens_a_deep_link_and_approves(app_server, page, fresh_db):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
 
-    open_as(page, app_server, "returns", reviewer.user_id, **{"return": pid})
+    open_as(page, app_server, "returns", reviewer, **{"return": pid})
     expect(page.get_by_text(f"Return {pid}")).to_be_visible()
     # hostile customer text is shown verbatim as text, and nothing in it ran
     expect(page.get_by_text(reason, exact=True).first).to_be_visible()
@@ -58,7 +58,7 @@ def test_deep_link_switches_to_the_business_of_the_return(app_server, page, fres
                      (bloom, reviewer.user_id, reviewer.email))
     (pid,), = _rows(fresh_db, "SELECT public_id::text FROM return_requests WHERE business_id = %s "
                               "AND status = 'pending_review' LIMIT 1", bloom)
-    open_as(page, app_server, "returns", reviewer.user_id, **{"return": pid})
+    open_as(page, app_server, "returns", reviewer, **{"return": pid})
     expect(page.get_by_text(f"Return {pid}")).to_be_visible()
     business_box = page.locator("[data-testid=stSidebar]").get_by_role("combobox", name="Business")
     expect(business_box).to_have_value("Bloom & Gather Home · reviewer")

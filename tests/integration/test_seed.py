@@ -323,7 +323,7 @@ def test_seeding_twice_needs_reset_and_reset_replaces_everything(empty_db):
     assert _fingerprints(empty_db) == before  # the refused run left nothing behind
     seed_database(empty_db, seed=7, size=SeedSize.small(), progress=False, anchor=ANCHOR, reset=True)
     assert _fingerprints(empty_db) == before
-    assert _one(empty_db, "SELECT count(*) FROM auth.users") == 8
+    assert _one(empty_db, "SELECT count(*) FROM auth.users") == 9  # 2 businesses x 4 roles, and the first one's viewer
 
 
 def _schema_objects(url: str) -> list[tuple]:

@@ -176,7 +176,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
     frame = page.to_frame()
     # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
-    frame.insert(0, "open", [f"/returns?return={r.public_id}&as={actor.user_id}" for r in page.rows])
+    frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
     frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
     frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
