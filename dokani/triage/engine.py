@@ -82,7 +82,7 @@ class TriageResult(BaseModel):
 def reason_pattern(phrases: tuple[str, ...]) -> str:
     """Any of a reason's keywords, at the start of a word ("late" in "arrived late", not in "insulated").
 
-    The same pattern runs in Python and in Postgres (``dokani.returns.queue.reason_code_sql``), so the
+    The same pattern runs in Python and in Postgres (``dokani.returns.filters.reason_code_sql``), so the
     queue's reason filter and the engine always agree.
     """
     return "(?:^|[^a-z])(" + "|".join(re.escape(p) for p in phrases) + ")"

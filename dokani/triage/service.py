@@ -26,7 +26,8 @@ from dokani.errors import Invalid, NotAllowed, NotFound
 from dokani.policies.rules import LoadedPolicy, load_policy
 from dokani.triage.facts import ReturnWithFacts, facts_for_return, iter_facts
 from dokani.returns.status import APPROVED, DENIED, PENDING_REVIEW, PENDING_TRIAGE, may_triage_move
-from dokani.returns.queue import ENTITY, require_decider
+from dokani.returns.decisions import require_decider
+from dokani.returns.rows import ENTITY
 from dokani.triage.engine import ENGINE_ID, TriageResult, evaluate
 
 Progress = Callable[[int, int], None]
