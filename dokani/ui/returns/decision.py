@@ -9,8 +9,7 @@ import streamlit as st
 
 from db.uow import Actor, unit_of_work
 from dokani.errors import Conflict, DokaniError
-from dokani.returns import decisions
-from dokani.returns import review
+from dokani.returns import decisions, review
 from dokani.returns.review import ReturnDetail
 from dokani.returns.status import DECIDING_ROLES, label
 from dokani.triage.service import RETRIAGE_STATUSES, triage_return
