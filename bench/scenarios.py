@@ -21,10 +21,11 @@ def _in_uow(call: Callable) -> Callable[[], object]:
 
 
 def _first_pending_public_id() -> str:
-    from dokani.returns import queue as returns
+    from dokani.returns import queue
+    from dokani.returns.filters import ReturnQueueFilter
 
     with unit_of_work(_actor()) as uow:
-        page = returns.queue_page(uow, returns.ReturnQueueFilter(), page_size=1)
+        page = queue.queue_page(uow, ReturnQueueFilter(), page_size=1)
     return str(page.rows[0].public_id)
 
 
@@ -41,20 +42,22 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     from dokani.analytics import kpis as analytics
     from dokani.policies import backtest
     from dokani.calls import analytics as calls
-    from dokani.returns import queue as returns
+    from dokani.returns import queue
+    from dokani.returns.filters import ReturnQueueFilter
+    from dokani.returns.review import return_detail
     from dokani.risk import profiles as risk
 
-    flt = returns.ReturnQueueFilter()
-    yield "returns: queue first page (needs a decision)", _in_uow(lambda u: returns.queue_page(u, flt))
-    everything = returns.ReturnQueueFilter(statuses=[], sort="value")
-    yield "returns: all statuses by value, first page", _in_uow(lambda u: returns.queue_page(u, everything))
-    search = returns.ReturnQueueFilter(statuses=[], search="smith")
-    yield "returns: substring search (email)", _in_uow(lambda u: returns.queue_page(u, search))
-    risky = returns.ReturnQueueFilter(statuses=[], risk_bands=["high"], reasons=["damaged"], sort="risk")
-    yield "returns: risk band + reason filter", _in_uow(lambda u: returns.queue_page(u, risky))
-    yield "returns: KPI strip", _in_uow(lambda u: returns.queue_kpis(u))
+    flt = ReturnQueueFilter()
+    yield "returns: queue first page (needs a decision)", _in_uow(lambda u: queue.queue_page(u, flt))
+    everything = ReturnQueueFilter(statuses=[], sort="value")
+    yield "returns: all statuses by value, first page", _in_uow(lambda u: queue.queue_page(u, everything))
+    search = ReturnQueueFilter(statuses=[], search="smith")
+    yield "returns: substring search (email)", _in_uow(lambda u: queue.queue_page(u, search))
+    risky = ReturnQueueFilter(statuses=[], risk_bands=["high"], reasons=["damaged"], sort="risk")
+    yield "returns: risk band + reason filter", _in_uow(lambda u: queue.queue_page(u, risky))
+    yield "returns: KPI strip", _in_uow(lambda u: queue.queue_kpis(u))
     public_id = _first_pending_public_id()
-    yield "returns: review panel detail", _in_uow(lambda u: returns.return_detail(u, public_id))
+    yield "returns: review panel detail", _in_uow(lambda u: return_detail(u, public_id))
     policy_id = _active_policy_id()
     since = datetime.utcnow() - timedelta(days=30)
     yield "policies: backtest last 30 days (no store)", _in_uow(

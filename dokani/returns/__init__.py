@@ -1,6 +1,13 @@
 """Returns: the return requests a shop receives, and the people who decide them.
 
 - ``status``: the status vocabulary and its legal transitions, and who may decide.
-- ``queue``: queue filters, keyset pages, KPIs, CSV export, the review panel's data, decisions.
+- ``filters``: ``ReturnQueueFilter`` (what a reviewer asks for) and the SQL it becomes: WHERE clauses, sort keys,
+  the reason code / age / SLA expressions (``reason_code_sql``, also indexed by revision 0003).
+- ``rows``: one return request as stored: the audit entity, the acting business, the row with its version.
+- ``queue``: keyset pages of the queue, the KPI strip, filter options, CSV export.
+- ``review``: the review panel's data for one return (order, AI reading, customer history and risk, security
+  events, audit timeline), deep-link lookup, the policy versions to re-triage under.
+- ``evidence``: what the customer sent: evidence links classified (safe or not), the conversation log as turns.
+- ``decisions``: ``decide_return`` and bulk ``decide_returns``, ``require_decider``, stale-version conflicts.
 - ``csv_import``: import returns from a shop's CSV export, checked whole and written whole.
 """

@@ -82,7 +82,7 @@ class TriageResult(BaseModel):
 def reason_pattern(phrases: tuple[str, ...]) -> str:
     """Any of a reason's keywords, at the start of a word ("late" in "arrived late", not in "insulated").
 
-    The same pattern runs in Python and in Postgres (``dokani.returns.queue.reason_code_sql``), so the
+    The same pattern runs in Python and in Postgres (``dokani.returns.filters.reason_code_sql``), so the
     queue's reason filter and the engine always agree.
     """
     return "(?:^|[^a-z])(" + "|".join(re.escape(p) for p in phrases) + ")"
@@ -144,108 +144,28 @@ def assess_risk(facts: ReturnFacts, rules: PolicyRules) -> tuple[float, list[str
     return score, factors, flags
 
 
+class _Checks:
+    """What the policy clauses found so far: every clause in the order checked, the violations, and whether one of
+    them is hard (the policy itself settles it: window, final sale, reason)."""
+
+    __slots__ = ("clauses", "violations", "hard")
+
+    def __init__(self) -> None:
+        self.clauses: list[Clause] = []
+        self.violations: list[str] = []
+        self.hard = False
+
+
 def evaluate(facts: ReturnFacts, rules: PolicyRules) -> TriageResult:
     """Recommend what to do with one return under `rules`, explaining every clause."""
-    clauses: list[Clause] = []
-    violations: list[str] = []
-    hard = False  # a violation the policy itself settles (window, final sale, reason)
-
-    category = facts.product_category
-    window = rules.window_for(category)
-    if facts.days_since_purchase is None:
-        clauses.append(Clause(rule="return_window", outcome="flag", detail="purchase date unknown", inputs={"window_days": window}))
-    elif facts.days_since_purchase > window:
-        violations.append("outside_return_window")
-        hard = True
-        clauses.append(Clause(rule="return_window", outcome="violation",
-                              detail=f"{facts.days_since_purchase} days since purchase, window is {window}",
-                              inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window, "category": category}))
-    else:
-        clauses.append(Clause(rule="return_window", outcome="pass",
-                              detail=f"{facts.days_since_purchase} of {window} days",
-                              inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window}))
-
-    if rules.is_final_sale(category):
-        violations.append("final_sale")
-        hard = True
-        clauses.append(Clause(rule="category_overrides.final_sale", outcome="violation",
-                              detail=f"{category} is final sale", inputs={"category": category}))
-
-    reason, phrase = classify_reason(facts.reason_text)
-    if reason in rules.acceptable_reasons:
-        clauses.append(Clause(rule="acceptable_reasons", outcome="pass", detail=f"reason '{reason}' is accepted",
-                              inputs={"reason": reason, "matched": phrase}))
-    elif reason == "other":
-        clauses.append(Clause(rule="acceptable_reasons", outcome="flag", detail="reason not recognised: a person should read it",
-                              inputs={"reason": reason}))
-    else:
-        violations.append("reason_not_accepted")
-        hard = True
-        clauses.append(Clause(rule="acceptable_reasons", outcome="violation", detail=f"reason '{reason}' is not accepted",
-                              inputs={"reason": reason, "matched": phrase, "accepted": rules.acceptable_reasons}))
-
-    have = _evidence_kinds(facts.evidence_urls)
-    missing = [e for e in rules.required_evidence if e not in have]
-    if missing:
-        violations.extend(f"missing_evidence:{m}" for m in missing)
-        clauses.append(Clause(rule="required_evidence", outcome="violation", detail=f"missing {', '.join(missing)}",
-                              inputs={"required": rules.required_evidence, "provided": sorted(have)}))
-    elif rules.required_evidence:
-        clauses.append(Clause(rule="required_evidence", outcome="pass", detail=f"has {', '.join(sorted(have))}",
-                              inputs={"required": rules.required_evidence, "provided": sorted(have)}))
-
+    checks = _Checks()
+    _check_window(facts, rules, checks)
+    reason = _check_reason(facts, rules, checks)
+    _check_evidence(facts, rules, checks)
     risk, factors, flags = assess_risk(facts, rules)
     policy_flags = sorted(f for f in flags if f in rules.fraud_flags)
-    if policy_flags:
-        clauses.append(Clause(rule="fraud_flags", outcome="flag", detail=f"flags the policy watches: {', '.join(policy_flags)}",
-                              inputs={"flags": policy_flags}))
-    if category in rules.high_risk_categories:
-        clauses.append(Clause(rule="high_risk_categories", outcome="flag", detail=f"{category} is a high-risk category",
-                              inputs={"category": category}))
-
-    t = rules.risk_thresholds
-    clauses.append(Clause(rule="risk_thresholds", outcome="info",
-                          detail=f"risk {risk:.2f} (approve ≤ {t.auto_approve_max:.2f}, deny ≥ {t.auto_deny_min:.2f})",
-                          inputs={"risk_score": risk, "auto_approve_max": t.auto_approve_max, "auto_deny_min": t.auto_deny_min}))
-
-    value = facts.order_value
-    recommendation: Recommendation
-    if risk >= t.auto_deny_min:
-        recommendation = "auto_deny"
-        confidence = 0.6 + 0.4 * (risk - t.auto_deny_min) / max(1e-9, 1 - t.auto_deny_min)
-        why = f"risk {risk:.2f} is at or above the auto-deny threshold {t.auto_deny_min:.2f}"
-    elif hard and not policy_flags and value <= rules.auto_escalation_threshold:
-        recommendation = "auto_deny"
-        confidence = 0.9 - 0.3 * risk
-        why = "the policy excludes this return: " + ", ".join(v for v in violations if not v.startswith("missing_evidence"))
-    elif policy_flags:
-        recommendation = "human_review"
-        confidence = 0.6 + 0.3 * min(1.0, risk / max(t.auto_deny_min, 1e-9))
-        why = "fraud flags need a person: " + ", ".join(policy_flags)
-    elif value > rules.auto_escalation_threshold:
-        recommendation = "human_review"
-        confidence = 0.85
-        why = f"order value {value:.2f} is above the escalation threshold {rules.auto_escalation_threshold:.2f}"
-        clauses.append(Clause(rule="auto_escalation_threshold", outcome="flag", detail=why,
-                              inputs={"order_value": value, "threshold": rules.auto_escalation_threshold}))
-    elif violations or hard or reason == "other":
-        recommendation = "human_review"
-        confidence = 0.7
-        why = "needs a person: " + (", ".join(violations) if violations else "reason not recognised")
-    elif value <= rules.auto_approve_threshold and risk <= t.auto_approve_max:
-        recommendation = "auto_approve"
-        confidence = 0.7 + 0.3 * (1 - risk / max(t.auto_approve_max, 1e-9))
-        why = f"within policy, value {value:.2f} ≤ {rules.auto_approve_threshold:.2f} and risk {risk:.2f} ≤ {t.auto_approve_max:.2f}"
-        clauses.append(Clause(rule="auto_approve_threshold", outcome="pass", detail=why,
-                              inputs={"order_value": value, "threshold": rules.auto_approve_threshold}))
-    else:
-        recommendation = "human_review"
-        confidence = 0.65
-        above_value = value > rules.auto_approve_threshold
-        why = (f"order value {value:.2f} is above the auto-approve threshold {rules.auto_approve_threshold:.2f}"
-               if above_value else f"risk {risk:.2f} is above the auto-approve limit {t.auto_approve_max:.2f}")
-        clauses.append(Clause(rule="auto_approve_threshold" if above_value else "risk_thresholds", outcome="flag", detail=why,
-                              inputs={"order_value": value, "threshold": rules.auto_approve_threshold, "risk_score": risk}))
+    _note_risk(facts, rules, risk, policy_flags, checks)
+    recommendation, confidence, why = _recommend(facts.order_value, rules, risk, reason, policy_flags, checks)
 
     reasoning = f"{recommendation.replace('_', ' ')}: {why}."
     if factors:
@@ -256,8 +176,111 @@ def evaluate(facts: ReturnFacts, rules: PolicyRules) -> TriageResult:
         reason_code=reason,
         risk_score=risk,
         risk_factors=factors,
-        policy_violations=violations,
+        policy_violations=checks.violations,
         fraud_flags=flags,
-        rules_fired=clauses,
+        rules_fired=checks.clauses,
         reasoning=reasoning,
     )
+
+
+def _check_window(facts: ReturnFacts, rules: PolicyRules, checks: _Checks) -> None:
+    """The return window of the category, and final sale."""
+    category = facts.product_category
+    window = rules.window_for(category)
+    if facts.days_since_purchase is None:
+        checks.clauses.append(Clause(rule="return_window", outcome="flag", detail="purchase date unknown", inputs={"window_days": window}))
+    elif facts.days_since_purchase > window:
+        checks.violations.append("outside_return_window")
+        checks.hard = True
+        checks.clauses.append(Clause(rule="return_window", outcome="violation",
+                                     detail=f"{facts.days_since_purchase} days since purchase, window is {window}",
+                                     inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window, "category": category}))
+    else:
+        checks.clauses.append(Clause(rule="return_window", outcome="pass",
+                                     detail=f"{facts.days_since_purchase} of {window} days",
+                                     inputs={"days_since_purchase": facts.days_since_purchase, "window_days": window}))
+
+    if rules.is_final_sale(category):
+        checks.violations.append("final_sale")
+        checks.hard = True
+        checks.clauses.append(Clause(rule="category_overrides.final_sale", outcome="violation",
+                                     detail=f"{category} is final sale", inputs={"category": category}))
+
+
+def _check_reason(facts: ReturnFacts, rules: PolicyRules, checks: _Checks) -> str:
+    """The customer's words read as a reason code, against the reasons the policy accepts; returns the code."""
+    reason, phrase = classify_reason(facts.reason_text)
+    if reason in rules.acceptable_reasons:
+        checks.clauses.append(Clause(rule="acceptable_reasons", outcome="pass", detail=f"reason '{reason}' is accepted",
+                                     inputs={"reason": reason, "matched": phrase}))
+    elif reason == "other":
+        checks.clauses.append(Clause(rule="acceptable_reasons", outcome="flag", detail="reason not recognised: a person should read it",
+                                     inputs={"reason": reason}))
+    else:
+        checks.violations.append("reason_not_accepted")
+        checks.hard = True
+        checks.clauses.append(Clause(rule="acceptable_reasons", outcome="violation", detail=f"reason '{reason}' is not accepted",
+                                     inputs={"reason": reason, "matched": phrase, "accepted": rules.acceptable_reasons}))
+    return reason
+
+
+def _check_evidence(facts: ReturnFacts, rules: PolicyRules, checks: _Checks) -> None:
+    have = _evidence_kinds(facts.evidence_urls)
+    missing = [e for e in rules.required_evidence if e not in have]
+    if missing:
+        checks.violations.extend(f"missing_evidence:{m}" for m in missing)
+        checks.clauses.append(Clause(rule="required_evidence", outcome="violation", detail=f"missing {', '.join(missing)}",
+                                     inputs={"required": rules.required_evidence, "provided": sorted(have)}))
+    elif rules.required_evidence:
+        checks.clauses.append(Clause(rule="required_evidence", outcome="pass", detail=f"has {', '.join(sorted(have))}",
+                                     inputs={"required": rules.required_evidence, "provided": sorted(have)}))
+
+
+def _note_risk(facts: ReturnFacts, rules: PolicyRules, risk: float, policy_flags: list[str], checks: _Checks) -> None:
+    """The fraud flags the policy watches, a high-risk category, and the risk against the thresholds."""
+    category = facts.product_category
+    if policy_flags:
+        checks.clauses.append(Clause(rule="fraud_flags", outcome="flag", detail=f"flags the policy watches: {', '.join(policy_flags)}",
+                                     inputs={"flags": policy_flags}))
+    if category in rules.high_risk_categories:
+        checks.clauses.append(Clause(rule="high_risk_categories", outcome="flag", detail=f"{category} is a high-risk category",
+                                     inputs={"category": category}))
+    t = rules.risk_thresholds
+    checks.clauses.append(Clause(rule="risk_thresholds", outcome="info",
+                                 detail=f"risk {risk:.2f} (approve ≤ {t.auto_approve_max:.2f}, deny ≥ {t.auto_deny_min:.2f})",
+                                 inputs={"risk_score": risk, "auto_approve_max": t.auto_approve_max, "auto_deny_min": t.auto_deny_min}))
+
+
+def _recommend(value: float, rules: PolicyRules, risk: float, reason: str, policy_flags: list[str],
+               checks: _Checks) -> tuple[Recommendation, float, str]:
+    """The recommendation, its confidence and why: the first case that holds, in this order (deny on risk first)."""
+    t = rules.risk_thresholds
+    violations, clauses = checks.violations, checks.clauses
+    if risk >= t.auto_deny_min:
+        confidence = 0.6 + 0.4 * (risk - t.auto_deny_min) / max(1e-9, 1 - t.auto_deny_min)
+        return "auto_deny", confidence, f"risk {risk:.2f} is at or above the auto-deny threshold {t.auto_deny_min:.2f}"
+    if checks.hard and not policy_flags and value <= rules.auto_escalation_threshold:
+        why = "the policy excludes this return: " + ", ".join(v for v in violations if not v.startswith("missing_evidence"))
+        return "auto_deny", 0.9 - 0.3 * risk, why
+    if policy_flags:
+        confidence = 0.6 + 0.3 * min(1.0, risk / max(t.auto_deny_min, 1e-9))
+        return "human_review", confidence, "fraud flags need a person: " + ", ".join(policy_flags)
+    if value > rules.auto_escalation_threshold:
+        why = f"order value {value:.2f} is above the escalation threshold {rules.auto_escalation_threshold:.2f}"
+        clauses.append(Clause(rule="auto_escalation_threshold", outcome="flag", detail=why,
+                              inputs={"order_value": value, "threshold": rules.auto_escalation_threshold}))
+        return "human_review", 0.85, why
+    if violations or checks.hard or reason == "other":
+        return "human_review", 0.7, "needs a person: " + (", ".join(violations) if violations else "reason not recognised")
+    if value <= rules.auto_approve_threshold and risk <= t.auto_approve_max:
+        confidence = 0.7 + 0.3 * (1 - risk / max(t.auto_approve_max, 1e-9))
+        why = f"within policy, value {value:.2f} ≤ {rules.auto_approve_threshold:.2f} and risk {risk:.2f} ≤ {t.auto_approve_max:.2f}"
+        clauses.append(Clause(rule="auto_approve_threshold", outcome="pass", detail=why,
+                              inputs={"order_value": value, "threshold": rules.auto_approve_threshold}))
+        return "auto_approve", confidence, why
+    above_value = value > rules.auto_approve_threshold
+    why = (f"order value {value:.2f} is above the auto-approve threshold {rules.auto_approve_threshold:.2f}"
+           if above_value else f"risk {risk:.2f} is above the auto-approve limit {t.auto_approve_max:.2f}")
+    clauses.append(Clause(rule="auto_approve_threshold" if above_value else "risk_thresholds", outcome="flag", detail=why,
+                          inputs={"order_value": value, "threshold": rules.auto_approve_threshold, "risk_score": risk}))
+    return "human_review", 0.65, why

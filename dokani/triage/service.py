@@ -26,7 +26,8 @@ from dokani.errors import Invalid, NotAllowed, NotFound
 from dokani.policies.rules import LoadedPolicy, load_policy
 from dokani.triage.facts import ReturnWithFacts, facts_for_return, iter_facts
 from dokani.returns.status import APPROVED, DENIED, PENDING_REVIEW, PENDING_TRIAGE, may_triage_move
-from dokani.returns.queue import ENTITY, require_decider
+from dokani.returns.decisions import require_decider
+from dokani.returns.rows import ENTITY
 from dokani.triage.engine import ENGINE_ID, TriageResult, evaluate
 
 Progress = Callable[[int, int], None]
@@ -140,6 +141,30 @@ def _write(uow: UnitOfWork, item: ReturnWithFacts, result: TriageResult, policy:
     target = result.status if moves else item.status
     if moves and not may_triage_move(item.status, target):
         target = PENDING_REVIEW
+    written = _update_return(uow, item, result, policy, elapsed_ms, patterns, target=target, moves=moves)
+    outcome = TriageOutcome(
+        id=item.id, public_id=item.public_id, recommendation=result.recommendation, confidence=result.confidence,
+        risk_score=result.risk_score, status_before=item.status, status_after=target, policy_version=policy.version,
+        written=written,
+    )
+    if not written:
+        outcome.status_after = None
+        return outcome
+    outcome.security_events_opened.extend(_open_security_events(uow, item, patterns))
+    audit.record(
+        uow, "triage", ENTITY, item.id,
+        before={"status": item.status, "ai_recommendation": item.ai_recommendation,
+                "policy_version_used": item.policy_version_used},
+        after={"status": target, "ai_recommendation": result.recommendation, "confidence": result.confidence,
+               "risk_score": result.risk_score, "policy_version_used": policy.version},
+        note=note,
+    )
+    return outcome
+
+
+def _update_return(uow: UnitOfWork, item: ReturnWithFacts, result: TriageResult, policy: LoadedPolicy,
+                   elapsed_ms: int, patterns: list[SuspiciousPattern], *, target: str | None, moves: bool) -> bool:
+    """The AI columns, the order facts and the status, only if the status is still the one read; True if written."""
     facts = item.facts
     row = uow.session.execute(
         text(
@@ -167,14 +192,12 @@ def _write(uow: UnitOfWork, item: ReturnWithFacts, result: TriageResult, policy:
             "target": target, "moves": moves, "id": item.id, "expected": item.status,
         },
     ).first()
-    outcome = TriageOutcome(
-        id=item.id, public_id=item.public_id, recommendation=result.recommendation, confidence=result.confidence,
-        risk_score=result.risk_score, status_before=item.status, status_after=target, policy_version=policy.version,
-        written=row is not None,
-    )
-    if row is None:
-        outcome.status_after = None
-        return outcome
+    return row is not None
+
+
+def _open_security_events(uow: UnitOfWork, item: ReturnWithFacts, patterns: list[SuspiciousPattern]) -> list[str]:
+    """One security event per return and type (never a second); the types opened now."""
+    opened_types = []
     for p in patterns:
         opened = uow.session.execute(
             text(
@@ -190,16 +213,8 @@ def _write(uow: UnitOfWork, item: ReturnWithFacts, result: TriageResult, policy:
              "data": json.dumps({"detail": p.detail, "source": ENGINE_ID, **p.data}, default=str)},
         ).first()
         if opened:
-            outcome.security_events_opened.append(p.event_type)
-    audit.record(
-        uow, "triage", ENTITY, item.id,
-        before={"status": item.status, "ai_recommendation": item.ai_recommendation,
-                "policy_version_used": item.policy_version_used},
-        after={"status": target, "ai_recommendation": result.recommendation, "confidence": result.confidence,
-               "risk_score": result.risk_score, "policy_version_used": policy.version},
-        note=note,
-    )
-    return outcome
+            opened_types.append(p.event_type)
+    return opened_types
 
 
 def _evaluate(item: ReturnWithFacts, policy: LoadedPolicy, extra_seconds: float = 0.0) -> tuple[TriageResult, int]:

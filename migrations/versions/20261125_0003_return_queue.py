@@ -62,7 +62,7 @@ def upgrade() -> None:
         """
     )
 
-    # The queue's keyset orders (oldest, riskiest, most valuable), exactly as ``dokani.returns.queue`` writes them;
+    # The queue's keyset orders (oldest, riskiest, most valuable), exactly as ``dokani.returns.filters`` writes them;
     # status filters use 0002's (business_id, status, created_at, id).
     _x(
         """
@@ -78,7 +78,7 @@ def upgrade() -> None:
     # The reason filter reads the customer's words the way the triage engine does (one CASE expression
     # built from dokani.triage.engine.REASON_KEYWORDS). Indexed as of this revision: if the keywords change later,
     # the filter stays correct and only loses this index until a revision rebuilds it.
-    from dokani.returns.queue import reason_code_sql
+    from dokani.returns.filters import reason_code_sql
 
     _try(
         "CREATE INDEX IF NOT EXISTS return_requests_reason_code_idx ON public.return_requests "

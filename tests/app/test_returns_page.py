@@ -5,7 +5,8 @@ import psycopg
 
 from db.demo import business, user
 from db.uow import unit_of_work
-from dokani.returns.queue import decide_return, return_detail
+from dokani.returns.decisions import decide_return
+from dokani.returns.review import return_detail
 from tests.app.conftest import no_exceptions, open_page
 from tests.conftest import actor_for
 

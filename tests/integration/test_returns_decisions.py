@@ -6,7 +6,8 @@ import pytest
 
 from db.uow import unit_of_work
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
-from dokani.returns.queue import SeenReturn, decide_return, decide_returns, return_detail
+from dokani.returns.decisions import SeenReturn, decide_return, decide_returns
+from dokani.returns.review import return_detail
 from tests.conftest import actor_for
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from db.uow import unit_of_work
 from dokani.errors import Invalid
-from dokani.returns.queue import build_filter, export_csv, queue_kpis, queue_page, return_detail
+from dokani.returns.filters import build_filter
+from dokani.returns.queue import export_csv, queue_kpis, queue_page
+from dokani.returns.review import return_detail
 from dokani.triage.engine import classify_reason
 
 
@@ -133,7 +135,7 @@ def test_review_detail_has_everything_the_panel_shows(seeded_db, atlas_reviewer)
 def test_reason_sql_agrees_with_the_python_classifier(seeded_db):
     import random
 
-    from dokani.returns.queue import reason_code_sql
+    from dokani.returns.filters import reason_code_sql
     from dokani.triage.engine import REASON_KEYWORDS
 
     rng = random.Random(3)

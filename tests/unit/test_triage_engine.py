@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dokani.policies.rules import PolicyRules
-from dokani.returns.queue import classify_evidence, transcript_of
+from dokani.returns.evidence import classify_evidence, transcript_of
 from dokani.triage.engine import CustomerHistory, ReturnFacts, evaluate
 
 RULES = PolicyRules(

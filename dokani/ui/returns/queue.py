@@ -12,14 +12,17 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
-from dokani.returns import queue as svc
 from dokani.errors import DokaniError, Invalid
+from dokani.returns import decisions, filters
+from dokani.returns import queue as svc
+from dokani.returns.decisions import SeenReturn
+from dokani.returns.filters import ReturnQueueFilter
 from dokani.returns.status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.risk.profiles import RISK_BANDS_HELP
 from dokani.triage.service import triage_pending
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
-from dokani.ui.returns.review import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
+from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
 SORTS = {
     "Oldest first": ("age", False),
@@ -103,7 +106,7 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
         st.rerun()
 
 
-def _filters(options: dict[str, list[str]]) -> tuple[svc.ReturnQueueFilter, int] | None:
+def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | None:
     top = st.columns([3, 2, 1, 1])
     search = top[0].text_input("Search", key="queue_search", placeholder="order id, customer email or return id")
     sort_label = top[1].selectbox("Sort", list(SORTS), key="queue_sort")
@@ -126,7 +129,7 @@ def _filters(options: dict[str, list[str]]) -> tuple[svc.ReturnQueueFilter, int]
     sort, descending = SORTS[sort_label]
     created = tuple(created) if isinstance(created, (tuple, list)) else (created,)
     try:
-        return svc.build_filter(
+        return filters.build_filter(
             statuses=statuses, risk_bands=risk, categories=categories, reasons=reasons, min_value=min_value,
             max_value=max_value, created_from=created[0] if created else None,
             created_to=created[1] if len(created) > 1 else None, sla_states=sla, search=search or None,
@@ -160,20 +163,38 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     number = len(cursors) - 1
     first = (number - 1) * page.page_size
     if page.total == 0:
-        untouched = svc.ReturnQueueFilter(sort=filt.sort, descending=filt.descending, sla_hours=filt.sla_hours)
-        if filt == untouched:  # the default view is empty: nothing waits, which is good news, not a filter problem
-            st.success("No return needs a decision right now. Pick other statuses under Filters to see decided "
-                       "returns; new returns arrive from the shop or from the Import page.", icon=":material/done_all:")
-            return
-        hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"
-        st.info(f"No returns to show: {hint}. Clear the search or widen the filters.", icon=":material/filter_alt_off:")
-        st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
-        if st.button("Refresh", key="queue_refresh", help="Read the queue again"):
-            refresh()
-            st.rerun()
+        _empty(filt)
         return
     st.caption(f"Page {number} · returns {first + 1:,}–{first + len(page.rows):,} of {page.total:,} matching")
     st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
+    generation = st.session_state.get(GENERATION, 0)
+    event = st.dataframe(
+        _frame(actor, page), key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row",
+        hide_index=True, width="stretch", height=38 + 35 * min(len(page.rows), 15),  # 15 rows in view, then it scrolls
+        column_order=COLUMN_ORDER, column_config=_column_config(),
+    )
+    selected = [page.rows[i] for i in (event.selection.rows if event else []) if i < len(page.rows)]
+    _pager(actor, filt, page, cursors, number)
+    _bulk(actor, selected)
+
+
+def _empty(filt: ReturnQueueFilter) -> None:
+    """Nothing to show: good news for the default view, otherwise the filters that exclude everything."""
+    untouched = ReturnQueueFilter(sort=filt.sort, descending=filt.descending, sla_hours=filt.sla_hours)
+    if filt == untouched:  # the default view is empty: nothing waits, which is good news, not a filter problem
+        st.success("No return needs a decision right now. Pick other statuses under Filters to see decided "
+                   "returns; new returns arrive from the shop or from the Import page.", icon=":material/done_all:")
+        return
+    hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"
+    st.info(f"No returns to show: {hint}. Clear the search or widen the filters.", icon=":material/filter_alt_off:")
+    st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
+    if st.button("Refresh", key="queue_refresh", help="Read the queue again"):
+        refresh()
+        st.rerun()
+
+
+def _frame(actor: Actor, page: svc.QueuePage) -> pd.DataFrame:
+    """The page's rows as the table shows them: a review link first, statuses and the AI's view in words."""
     frame = page.to_frame()
     # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
     frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
@@ -181,27 +202,28 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
     frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
     frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
     frame["ai_recommendation"] = [AI_SAYS.get(s, s) if s else "not triaged" for s in frame["ai_recommendation"]]
-    generation = st.session_state.get(GENERATION, 0)
-    event = st.dataframe(
-        frame, key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row", hide_index=True,
-        width="stretch", height=38 + 35 * min(len(frame), 15),  # up to 15 rows in view, then the table scrolls
-        column_order=COLUMN_ORDER,
-        column_config={
-            "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
-            "public_id": st.column_config.TextColumn("Return id"),
-            "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
-            "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
-            "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
-            "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
-            "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
-            "risk_score": st.column_config.NumberColumn("Risk", format="%.2f"), "risk_band": "Risk band",
-            "ai_recommendation": st.column_config.TextColumn("AI says"),
-            "ai_confidence": st.column_config.TextColumn("Confidence", help="— : none was stored with the recommendation"),
-            "policy_version_used": "Policy",
-        },
-    )
-    selected = [page.rows[i] for i in (event.selection.rows if event else []) if i < len(page.rows)]
+    return frame
 
+
+def _column_config() -> dict:
+    """The table's column headings and formats (fresh each run: Streamlit may amend what it is given)."""
+    return {
+        "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
+        "public_id": st.column_config.TextColumn("Return id"),
+        "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
+        "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
+        "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
+        "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
+        "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
+        "risk_score": st.column_config.NumberColumn("Risk", format="%.2f"), "risk_band": "Risk band",
+        "ai_recommendation": st.column_config.TextColumn("AI says"),
+        "ai_confidence": st.column_config.TextColumn("Confidence", help="— : none was stored with the recommendation"),
+        "policy_version_used": "Policy",
+    }
+
+
+def _pager(actor: Actor, filt: ReturnQueueFilter, page: svc.QueuePage, cursors: list, number: int) -> None:
+    """Previous / next page, refresh, and the CSV of every matching row."""
     nav = st.columns([1, 1, 1, 3])
     if nav[0].button("← Previous", disabled=number <= 1, key="queue_prev"):
         cursors.pop()
@@ -217,10 +239,8 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
         key="queue_csv", disabled=page.total == 0,
     )
 
-    _bulk(actor, selected)
 
-
-def _describe(f: svc.ReturnQueueFilter) -> str:
+def _describe(f: ReturnQueueFilter) -> str:
     """The filters in force, in words (the filter panel is often folded away)."""
     parts = ["status: " + (", ".join(label(x).lower() for x in f.statuses) if f.statuses else "any")]
     if f.risk_bands:
@@ -240,7 +260,7 @@ def _describe(f: svc.ReturnQueueFilter) -> str:
     return " · ".join(parts)
 
 
-def _csv(actor: Actor, filt: svc.ReturnQueueFilter) -> str:
+def _csv(actor: Actor, filt: ReturnQueueFilter) -> str:
     with unit_of_work(actor) as uow:
         return svc.export_csv(uow, filt)
 
@@ -268,8 +288,8 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         return
     try:
         with unit_of_work(actor) as uow:
-            out = svc.decide_returns(uow, [svc.SeenReturn(id=r.id, version=r.version) for r in selected], action,
-                                     note=note)
+            out = decisions.decide_returns(uow, [SeenReturn(id=r.id, version=r.version) for r in selected], action,
+                                           note=note)
     except DokaniError as err:
         show_domain_error(err)
         return

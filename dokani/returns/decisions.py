@@ -1,0 +1,215 @@
+"""Decisions on returns: approve, deny, escalate or complete one return, or approve / deny many at once.
+
+Only owners, admins and reviewers decide (``require_decider``, read from Postgres). Decisions are optimistic:
+the caller hands back the version it saw (Postgres' ``xmin`` of the row), and a decision on a row that changed
+since is refused with who changed it and when (``explain_change``). Each decision is one transaction with its
+audit row.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from db.uow import UnitOfWork
+from dokani import audit
+from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
+from dokani.returns.queue import MAX_PAGE_SIZE
+from dokani.returns.rows import ENTITY, acting_business, fetch_return
+from dokani.returns.status import (
+    ACTION_TARGET,
+    ACTIONS_NEEDING_REASON,
+    APPROVED,
+    COMPLETED,
+    DECIDING_ROLES,
+    DENIED,
+    ESCALATED,
+    Action,
+    label,
+    may_human_move,
+)
+
+
+class DecisionOutcome(BaseModel):
+    id: int
+    public_id: UUID
+    action: str
+    from_status: str | None
+    to_status: str
+    version: str = Field(description="the row's new version")
+    decided_at: datetime
+
+
+class RowConflict(BaseModel):
+    id: int
+    public_id: UUID | None
+    message: str
+
+
+class BulkOutcome(BaseModel):
+    action: str
+    decided: list[DecisionOutcome]
+    conflicts: list[RowConflict]
+
+
+class SeenReturn(BaseModel):
+    """A return as the reviewer saw it: its id and the version shown on their screen."""
+
+    id: int
+    version: str
+
+
+_SNAPSHOT = ("status", "admin_notes", "admin_decision_at", "approved_at", "denied_at", "escalation_reason")
+
+
+def _snapshot(row: Any) -> dict[str, Any]:
+    return {k: row[k] for k in _SNAPSHOT}
+
+
+def require_decider(uow: UnitOfWork) -> UUID:
+    """The acting user's role in the current business, read from Postgres (the UI is not trusted)."""
+    business_id = acting_business(uow)
+    role = uow.session.execute(text("SELECT dokani.member_role(:b)"), {"b": business_id}).scalar()
+    if role not in DECIDING_ROLES:
+        raise NotAllowed(
+            f"Your role here is {role or 'none'}: only owners, admins and reviewers can decide returns."
+        )
+    return business_id
+
+
+def _check_note(action: str, note: str | None) -> str | None:
+    if action not in ACTION_TARGET:
+        raise Invalid(f"Unknown action {action!r}.", {"action": "approve, deny, escalate or complete"})
+    cleaned = (note or "").strip() or None
+    if cleaned and len(cleaned) > 5000:
+        raise Invalid("The note is too long (5,000 characters at most).", {"Note": "at most 5,000 characters"})
+    if action in ACTIONS_NEEDING_REASON and not cleaned:
+        verb = "deny" if action == "deny" else "escalate"
+        raise Invalid(f"Say why you {verb} this return: write the reason in the Note.", {"Note": f"a reason is needed to {verb}"})
+    return cleaned
+
+
+def _fmt_time(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value) if value else "an unknown time"
+
+
+def explain_change(uow: UnitOfWork, row: Any) -> str:
+    """Who did what to this return, and when: the last audit entry (or what is known without one)."""
+    last = uow.session.execute(
+        text(
+            "SELECT actor_email, actor_id, action, created_at, note, after ->> 'status' AS status FROM audit_log "
+            "WHERE entity = :e AND entity_id = :id ORDER BY id DESC LIMIT 1"
+        ),
+        {"e": ENTITY, "id": str(row["id"])},
+    ).mappings().first()
+    now = label(row["status"]).lower()
+    if last is None:
+        when = row["admin_decision_at"]
+        return f"It changed since you opened it and is now {now}" + (f" (decided {_fmt_time(when)})" if when else "") + "."
+    who = last["actor_email"] or str(last["actor_id"] or "someone")
+    verb = {"approve": "approved", "deny": "denied", "escalate": "escalated", "complete": "completed",
+            "triage": "triaged"}.get(last["action"], last["action"])
+    text_ = f"{who} {verb} it at {_fmt_time(last['created_at'])}; it is now {now}."
+    if last["note"]:
+        text_ += f" Their note: {last['note'][:200]}"
+    return text_
+
+
+def _apply(uow: UnitOfWork, row: Any, action: str, note: str | None) -> DecisionOutcome:
+    target = ACTION_TARGET[action]
+    sets = ["status = :target", "admin_decision_at = timezone('utc', now())"]
+    if note:
+        sets.append("admin_notes = :note")
+    if target == APPROVED:
+        sets.append("approved_at = timezone('utc', now())")
+    elif target == DENIED:
+        sets.append("denied_at = timezone('utc', now())")
+    elif target == ESCALATED:
+        sets.append("escalation_reason = :note")
+    elif target == COMPLETED:
+        sets = ["status = :target"]
+    after = uow.session.execute(
+        text(
+            f"UPDATE return_requests SET {', '.join(sets)} WHERE id = :id AND CAST(xmin AS text) = :version "
+            f"RETURNING *, CAST(xmin AS text) AS version, timezone('utc', now()) AS decided_at"
+        ),
+        {"target": target, "note": note, "id": row["id"], "version": row["version"]},
+    ).mappings().first()
+    if after is None:  # cannot happen under the row lock; never write blind
+        raise Conflict("This return changed while your decision was being saved. Nothing was changed.")
+    audit.record(uow, action, ENTITY, row["id"], before=_snapshot(row), after=_snapshot(after), note=note)
+    return DecisionOutcome(id=row["id"], public_id=row["public_id"], action=action, from_status=row["status"],
+                           to_status=target, version=after["version"], decided_at=after["decided_at"])
+
+
+def _refuse_illegal(row: Any, action: str) -> str | None:
+    target = ACTION_TARGET[action]
+    if may_human_move(row["status"], target):
+        return None
+    if row["status"] == "pending_triage":
+        return "This return has not been triaged yet: run triage first."
+    return f"A return that is {label(row['status']).lower()} cannot be {ACTION_TARGET[action].replace('_', ' ')}."
+
+
+def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_version: str,
+                  note: str | None = None) -> DecisionOutcome:
+    """Approve, deny, escalate (or complete) one return, if it is still as the reviewer saw it.
+
+    One transaction: the row (status, admin_notes, admin_decision_at, approved_at / denied_at,
+    escalation_reason) and an audit row with before and after. A stale `expected_version` raises
+    `Conflict` naming who changed the return and when; nothing is written then.
+    """
+    note = _check_note(action, note)
+    business_id = require_decider(uow)
+    row = fetch_return(uow.session, business_id, return_id=return_id, lock=True)
+    if row is None:
+        raise NotFound("No return with that id in this business.")
+    if row["version"] != expected_version:
+        raise Conflict("Your decision was not saved: this return changed since you opened it. " + explain_change(uow, row))
+    problem = _refuse_illegal(row, action)
+    if problem:
+        raise NotAllowed(problem)
+    outcome = _apply(uow, row, action, note)
+    uow.commit()
+    return outcome
+
+
+def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal["approve", "deny"], *,
+                   note: str | None = None) -> BulkOutcome:
+    """Bulk approve / deny with one note, in one transaction; rows that changed or cannot move are reported."""
+    if action not in ("approve", "deny"):
+        raise Invalid("Bulk decisions are approve or deny.", {"action": "approve or deny"})
+    note = _check_note(action, note)
+    business_id = require_decider(uow)
+    wanted = {s.id: s.version for s in seen}
+    if not wanted:
+        raise Invalid("Select at least one return.", {"selection": "nothing selected"})
+    if len(wanted) > MAX_PAGE_SIZE:
+        raise Invalid(f"At most {MAX_PAGE_SIZE} returns at once.", {"selection": "too many"})
+    rows = uow.session.execute(
+        text(
+            "SELECT r.*, CAST(r.xmin AS text) AS version FROM return_requests r "
+            "WHERE r.business_id = :b AND r.id = ANY(:ids) ORDER BY r.id FOR UPDATE"
+        ),
+        {"b": business_id, "ids": list(wanted)},
+    ).mappings().all()
+    by_id = {r["id"]: r for r in rows}
+    decided: list[DecisionOutcome] = []
+    conflicts: list[RowConflict] = []
+    for rid in sorted(wanted):
+        row = by_id.get(rid)
+        if row is None:
+            conflicts.append(RowConflict(id=rid, public_id=None, message="not found in this business"))
+        elif row["version"] != wanted[rid]:
+            conflicts.append(RowConflict(id=rid, public_id=row["public_id"], message=explain_change(uow, row)))
+        elif problem := _refuse_illegal(row, action):
+            conflicts.append(RowConflict(id=rid, public_id=row["public_id"], message=problem))
+        else:
+            decided.append(_apply(uow, row, action, note))
+    uow.commit()
+    return BulkOutcome(action=action, decided=decided, conflicts=conflicts)

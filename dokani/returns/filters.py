@@ -1,0 +1,153 @@
+"""What a reviewer asks the queue for, and the SQL it becomes.
+
+``ReturnQueueFilter`` (and ``build_filter`` from form values) holds every filter; ``where_clauses`` turns it into
+WHERE clauses over ``return_requests r``. The SQL expressions here (reason code, age, SLA state, sort keys, the
+queue's columns) are shared by the queue, the CSV export and the review panel; ``reason_code_sql`` is also what
+revision 0003 indexes.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from dokani.errors import Invalid, field_problems
+from dokani.returns.status import NEEDS_DECISION
+from dokani.risk.profiles import RISK_BANDS
+from dokani.triage.engine import REASON_KEYWORDS, reason_pattern
+
+RiskBand = Literal["low", "medium", "high"]
+SlaState = Literal["overdue", "due_soon", "on_time"]
+SortKey = Literal["age", "risk", "value"]
+
+DUE_SOON_SHARE = 0.75  # a waiting return is "due soon" after 75 % of the SLA
+REASON_CODES: tuple[str, ...] = tuple(code for code, _ in REASON_KEYWORDS) + ("other",)
+
+
+class ReturnQueueFilter(BaseModel):
+    """What the reviewer asked to see. Every field is applied in SQL."""
+
+    statuses: list[str] = Field(default_factory=lambda: list(NEEDS_DECISION))
+    risk_bands: list[RiskBand] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list, description="reason codes, as the triage engine reads them")
+    min_value: float | None = Field(None, ge=0)
+    max_value: float | None = Field(None, ge=0)
+    created_from: date | None = None
+    created_to: date | None = Field(None, description="inclusive")
+    sla_states: list[SlaState] = Field(default_factory=list)
+    search: str | None = Field(None, max_length=200, description="substring of order id, customer email or public id")
+    sort: SortKey = "age"
+    descending: bool | None = Field(None, description="default: oldest first for age, highest first for risk and value")
+    sla_hours: float = Field(48.0, gt=0, le=24 * 365)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "ReturnQueueFilter":
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValueError("the lowest order value is above the highest")
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("the start date is after the end date")
+        return self
+
+    @property
+    def is_descending(self) -> bool:
+        return self.descending if self.descending is not None else self.sort != "age"
+
+
+def build_filter(**values: Any) -> ReturnQueueFilter:
+    """A filter from form values; wrong input becomes `Invalid` with one message per field."""
+    try:
+        return ReturnQueueFilter(**values)
+    except ValidationError as err:
+        problems = field_problems(err, "filter")
+        raise Invalid("Some filters are not valid: " + "; ".join(problems.values()), problems) from None
+
+
+def _quote(literal: str) -> str:
+    return "'" + literal.replace("'", "''") + "'"
+
+
+def reason_code_sql(column: str = "r.reason_for_return") -> str:
+    """The engine's reason classification (``dokani.triage.engine.classify_reason``) as one SQL expression."""
+    lowered = f"lower(coalesce({column}, ''))"
+    whens = []
+    for code, phrases in REASON_KEYWORDS:
+        test = f"{lowered} ~ {_quote(reason_pattern(phrases))}"
+        whens.append(f"WHEN {test} THEN {_quote(code)}")
+    return "CASE " + " ".join(whens) + " ELSE 'other' END"
+
+
+REASON_SQL = reason_code_sql()
+AGE_HOURS = "extract(epoch FROM (timezone('utc', now()) - r.created_at)) / 3600.0"
+SORT_SQL = {
+    "age": "coalesce(r.created_at, TIMESTAMP '1970-01-01')",
+    "risk": "coalesce(r.risk_score, 0)",
+    "value": "coalesce(r.order_value, 0)",
+}
+SORT_CAST = {"age": "timestamp", "risk": "numeric", "value": "numeric"}
+
+SLA_SQL = (
+    f"CASE WHEN r.status = ANY(ARRAY['pending_triage', 'pending_review', 'escalated']) THEN "
+    f"CASE WHEN {AGE_HOURS} >= :sla_hours THEN 'overdue' WHEN {AGE_HOURS} >= :due_soon THEN 'due_soon' "
+    f"ELSE 'on_time' END ELSE 'closed' END"
+)
+
+ROW_COLUMNS = f"""
+    r.id, r.public_id, r.created_at, r.status, r.order_id, r.customer_email, r.reason_for_return,
+    r.product_category, coalesce(r.order_value, 0) AS order_value, coalesce(r.risk_score, 0) AS risk_score,
+    r.ai_recommendation, r.ai_confidence, r.policy_version_used, r.admin_notes, r.admin_decision_at,
+    ({REASON_SQL}) AS reason_code, {AGE_HOURS} AS age_hours, ({SLA_SQL}) AS sla_state,
+    CAST(r.xmin AS text) AS version
+"""
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], dict[str, Any]]:
+    """The filter as WHERE clauses over ``return_requests r`` of one business (live returns only), and their parameters."""
+    clauses = ["r.business_id = :business_id"]
+    params: dict[str, Any] = {"business_id": business_id, "sla_hours": f.sla_hours, "due_soon": f.sla_hours * DUE_SOON_SHARE}
+    clauses.append("NOT r.is_test")  # chat-lab test returns never reach the live queue (revision 0005)
+    if f.statuses:
+        clauses.append("r.status = ANY(:statuses)")
+        params["statuses"] = list(f.statuses)
+    if f.risk_bands:
+        parts = []
+        for band in f.risk_bands:
+            low, high = RISK_BANDS[band]
+            parts.append(f"(coalesce(r.risk_score, 0) >= {low}" + (f" AND coalesce(r.risk_score, 0) < {high})" if high else ")"))
+        clauses.append("(" + " OR ".join(parts) + ")")
+    if f.categories:
+        clauses.append("r.product_category = ANY(:categories)")
+        params["categories"] = list(f.categories)
+    if f.reasons:
+        clauses.append(f"({REASON_SQL}) = ANY(:reasons)")
+        params["reasons"] = list(f.reasons)
+    if f.min_value is not None:
+        clauses.append("coalesce(r.order_value, 0) >= :min_value")
+        params["min_value"] = f.min_value
+    if f.max_value is not None:
+        clauses.append("coalesce(r.order_value, 0) <= :max_value")
+        params["max_value"] = f.max_value
+    if f.created_from is not None:
+        clauses.append("r.created_at >= :created_from")
+        params["created_from"] = datetime.combine(f.created_from, datetime.min.time())
+    if f.created_to is not None:
+        clauses.append("r.created_at < :created_to")
+        params["created_to"] = datetime.combine(f.created_to + timedelta(days=1), datetime.min.time())
+    if f.sla_states:
+        clauses.append(f"({SLA_SQL}) = ANY(:sla_states)")
+        params["sla_states"] = list(f.sla_states)
+    term = (f.search or "").strip()
+    if term:
+        params["pattern"] = _like_pattern(term.lower())
+        clauses.append(
+            "(r.order_id ILIKE :pattern OR lower(r.customer_email) LIKE :pattern "
+            "OR CAST(r.public_id AS text) LIKE :pattern)"
+        )
+    return clauses, params
