@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from db.demo import business
 from db.uow import unit_of_work
 from dokani.risk import profiles as risk
 from dokani.errors import NotAllowed
@@ -156,3 +157,16 @@ def test_services_read_the_role_from_postgres_not_from_the_actor(fresh_db):
         event_id = risk.open_security_events(uow).iloc[0]["id"]
     with unit_of_work(replace(actor_for("atlas", "tester"), role="reviewer")) as uow, pytest.raises(NotAllowed):
         risk.resolve_security_event(uow, event_id, "forged")
+
+
+@pytest.mark.parametrize("slug", ["viewer", "tester"])
+def test_a_role_that_cannot_decide_finds_no_decision_buttons(seeded_db, slug):
+    import psycopg
+
+    with psycopg.connect(seeded_db) as c:
+        pid = c.execute("SELECT public_id::text FROM return_requests WHERE business_id = %s AND status = 'pending_review' "
+                        "AND NOT is_test LIMIT 1", (business("atlas").business_id,)).fetchone()[0]
+    at = open_page("returns", "atlas", slug, query={"return": pid})
+    no_exceptions(at)
+    assert not [b for b in at.button if b.label in ("Approve", "Deny", "Escalate")]
+    assert any("can read returns but not decide them" in i.value for i in at.info)

@@ -23,7 +23,11 @@ def show(actor: Actor, d: ReturnDetail, seen_version: str) -> None:
     st.markdown("#### Decision")
     may_decide = actor.role in DECIDING_ROLES
     if not may_decide:
+        # No decision controls at all for a role that cannot decide: nothing to click, nothing to mistake.
         st.info(f"Your role ({actor.role}) can read returns but not decide them.")
+        if d.admin_decision_at:
+            st.caption(f"Last decided {d.admin_decision_at:%Y-%m-%d %H:%M} UTC; now {d.status_label.lower()}.")
+        return
     if d.status == "pending_triage":
         st.info("This return has not been triaged yet.")
     if d.status in RETRIAGE_STATUSES:
