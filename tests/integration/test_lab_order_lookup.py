@@ -6,7 +6,7 @@ import pytest
 
 from db.demo import business
 from db.uow import unit_of_work
-from dokani.lab import agent
+from dokani.lab import orders
 from tests.lab_fixtures import load_lab_business
 from tests.conftest import actor_for
 
@@ -28,7 +28,7 @@ def lab(empty_db):
 
 def _lookup(message, **kw):
     with unit_of_work(actor_for("atlas", "tester")) as uow:
-        return agent.lookup_order(uow, message, **{"email": "alex@example.com", **kw})
+        return orders.lookup_order(uow, message, **{"email": "alex@example.com", **kw})
 
 
 def test_an_order_id_in_the_text_wins_case_insensitively(lab):
@@ -61,7 +61,7 @@ def test_the_conversation_and_session_orders_come_before_email(lab):
 def test_simulated_orders_are_found_without_touching_mock_orders(lab):
     from datetime import datetime
 
-    sim = agent.SimulatedOrder(order_id="SIM-42", product_category="toys", order_value=12).materialise(
+    sim = orders.SimulatedOrder(order_id="SIM-42", product_category="toys", order_value=12).materialise(
         "alex@example.com", datetime(2026, 1, 10))
     found = _lookup("return SIM-42", simulated=[sim])
     assert found.order.simulated and found.order.product_category == "toys"
