@@ -8,6 +8,7 @@ from db.uow import Actor, unit_of_work
 from dokani.lab import personas
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.selection import hold_selection
 from dokani.ui.text import md
 
 
@@ -91,6 +92,7 @@ def _edit(actor: Actor, people: list[personas.Persona]) -> None:
     """Pick a persona: make it the default, or edit its settings (optimistic: stale edits are refused)."""
     by_id = {str(p.id): p for p in people}
     c1, c2 = st.columns([3, 1])
+    hold_selection("persona_pick")  # the labels carry the persona's name, which a save may change
     pick = c1.selectbox("Persona to change", list(by_id), format_func=lambda i: by_id[i].label, key="persona_pick")
     chosen = by_id[pick]
     if c2.button("Make default", key="persona_default", disabled=chosen.is_default or not chosen.is_active,

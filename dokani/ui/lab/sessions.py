@@ -11,6 +11,7 @@ from dokani.lab import conversations, personas
 from dokani.lab import sessions as chat_lab
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.selection import hold_selection
 from dokani.ui.text import md
 
 PICK = "chat_pick"  # the session selectbox
@@ -92,6 +93,7 @@ def _pick_session(actor: Actor) -> UUID | None:
             st.caption("No test sessions yet: create the first one below.")
         else:
             st.caption(f"No test sessions yet. Owners, admins and testers create them; your role ({actor.role}) can read them.")
+    hold_selection(PICK)  # the labels carry the message count: without this the third message lost the session
     choice = st.selectbox("Session", options, format_func=lambda i: labels[i], key=PICK)
     return None if choice == NEW else UUID(choice)
 

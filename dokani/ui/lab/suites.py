@@ -11,6 +11,7 @@ from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.selection import hold_selection
 from dokani.ui.text import md
 
 LAST_RUN = "chat_suite_last_run"
@@ -74,6 +75,8 @@ def show(actor: Actor) -> None:
         return
     by_id = {str(p.id): p for p in people}
     c1, c2 = st.columns(2)
+    hold_selection("suite_persona")  # labels carry persona names and policy states, which change
+    hold_selection("suite_policy")
     persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].label, key="suite_persona")
     version = c2.selectbox("Policy version", [v.version for v in versions],
                            format_func=lambda v: next(o.label for o in versions if o.version == v), key="suite_policy")
