@@ -197,9 +197,7 @@ class _Turn:
         if order is None:
             return question
         self.state.pending = None
-        v = self.voice
-        line = (f"Your {v.order_word()} {order.order_id} ({order.product_name}, bought {order.purchase_date:%Y-%m-%d}) "
-                f"is {order.order_status.replace('_', ' ')}.")
+        line = replies.order_status(self.voice, order, self.rules, self.now)
         opened = self.state.returns_opened.get(order.order_id)
         if opened:
             line += f" Your test return #{opened['id']} is {opened['status'].replace('_', ' ')}."

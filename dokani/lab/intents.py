@@ -29,7 +29,11 @@ _PATTERNS: dict[str, list[tuple[re.Pattern[str], int]]] = {
     ],
     "order_status": [
         (re.compile(r"\bwhere('s| is)? my (order|package|parcel|delivery)\b"), 3),
-        (re.compile(r"\b(track|tracking|order status|status of (my|the) order|delivery date|shipped yet|dispatched)\b"), 2),
+        (re.compile(r"\b(status|progress) of (my |the |this |that |an? )?(order|package|parcel|delivery|shipment)\b"), 3),
+        (re.compile(r"\b(track|tracking|order status|delivery date|shipped yet|dispatched)\b"), 2),
+        (re.compile(r"\b(has|have|did|is) (my |the |this )?(order|package|parcel)\b.*"
+                    r"\b(ship|shipped|dispatched|arrive|arrived|delivered|on (its|the) way)\b"), 2),
+        (re.compile(r"\b(update|news) (on|about) (my |the )?(order|package|parcel|delivery)\b"), 2),
         (re.compile(r"\b(hasn't|has not|hasnt|didn't|did not|still not|not yet) (arrived|come|shipped|been delivered)\b"), 2),
         (re.compile(r"\bwhen will (it|my order|my package|the order) (arrive|ship|be delivered|come)\b"), 2),
     ],
@@ -85,6 +89,8 @@ def detect_intent(message: str, pending: str | None = None) -> IntentGuess:
         scores["return_request"] = scores.get("return_request", 0) + 1
     if has_order_id and "return_request" in scores:
         scores["return_request"] += 1
+    if has_order_id and re.search(r"\bstatus\b", t):  # "what's the status of ATL-1002"
+        scores["order_status"] = scores.get("order_status", 0) + 1
     # A general question ("how long do I have to return shoes?") is about the policy, not a return yet.
     is_question = t.endswith("?") or bool(re.match(r"^(how|what|which|when|can|could|do|does|is|are|will)\b", t))
     if is_question and "policy_question" in scores and not has_order_id and reason == "other":

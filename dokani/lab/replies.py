@@ -5,11 +5,12 @@ No database here: everything is worded from a persona's style, a policy's rules 
 - ``Voice``: the persona's name, greeting, tone and sign-off; ``opening_line`` is its first line.
 - ``policy_answer``: a policy question answered from the version's rules themselves.
 - ``why_not`` / ``why_review``: why the engine denied a return, or sent it to a person.
+- ``order_status``: an order's status and dates, and until when it can be returned.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dokani.lab.intents import normalise
 from dokani.lab.orders import OrderInfo
@@ -33,6 +34,8 @@ REASON_WORDS = {
     "not_as_described": "items not as described", "doesnt_fit": "items that don't fit", "changed_mind": "a change of mind",
     "late_delivery": "late delivery", "other": "other reasons",
 }
+
+STATUS_WORDS = {"return_approved": "approved for return", "processing": "being prepared", "pending": "being prepared"}
 
 
 class Voice:
@@ -78,8 +81,26 @@ def opening_line(style: PersonaStyle, chat_mode: str = "normal", shop: str | Non
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Explaining the policy and the engine's decisions
+# Orders, the policy and the engine's decisions
 # ----------------------------------------------------------------------------------------------------------------
+
+
+def order_status(v: Voice, order: OrderInfo, rules: PolicyRules, now: datetime) -> str:
+    """The order's status and purchase date; once delivered, until when the policy lets it be returned."""
+    days = max(0, (now - order.purchase_date).days)
+    ago = "today" if days == 0 else "1 day ago" if days == 1 else f"{days} days ago"
+    status = STATUS_WORDS.get(order.order_status, order.order_status.replace("_", " "))
+    line = (f"Your {v.order_word()} {order.order_id} ({order.product_name}, bought {order.purchase_date:%Y-%m-%d}, "
+            f"{ago}) is {status}.")
+    if order.order_status != "delivered":
+        return line
+    if rules.is_final_sale(order.product_category):
+        return line + f" {order.product_category.capitalize()} items are final sale, so it can't be returned."
+    window = rules.window_for(order.product_category)
+    until = order.purchase_date + timedelta(days=window)
+    if days <= window:  # the engine's own test: outside the window once more days than it allows have passed
+        return line + f" If you need to, you can return it until {until:%Y-%m-%d} ({window}-day return window)."
+    return line + f" Its {window}-day return window ended on {until:%Y-%m-%d}."
 
 
 def why_not(order: OrderInfo, result: TriageResult, rules: PolicyRules, now: datetime) -> str:
