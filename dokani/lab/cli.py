@@ -47,11 +47,12 @@ def _actor(business: str, as_email: str | None) -> Actor:
 def run_test_persona(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from dokani.lab import suite_files
     from dokani.lab import suites as scenarios
 
     try:
-        suite = scenarios.load_suite_file(args.suite_file)
-    except scenarios.SuiteFileError as err:
+        suite = suite_files.load_suite_file(args.suite_file)
+    except suite_files.SuiteFileError as err:
         for line in err.lines:
             print(line, file=sys.stderr)
         return 2

@@ -3,31 +3,30 @@
 Sessions are ``chat_sessions`` rows with ``session_type = 'test_mode'``; what the lab needs beyond the
 document's columns lives in ``metadata``: ``persona_id``, ``policy_version``, ``order_id``, ``origin``
 (``manual`` or ``suite``), ``simulated_orders`` and the agent's memory (``agent_state``).
-Every turn is a ``chat_messages`` row; agent turns carry intent, confidence, order, triage and latency.
+This module opens, lists, renames and archives sessions; their messages are in ``conversations``.
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import pandas as pd
 from pydantic import BaseModel, Field
-from sqlalchemy import Text, and_, cast, func, or_, select, text
+from sqlalchemy import Text, and_, cast, func, or_, select
 
 from db.uow import UnitOfWork
 from dokani import audit
-from dokani.lab import agent
 from dokani.lab import personas
+from dokani.lab.agent import AgentState
+from dokani.lab.orders import find_orders_by_id
 from dokani.errors import Conflict, Invalid, NotFound
-from dokani.models import ChatMessage, ChatSession, Policy, Profile, ProviderConfig
+from dokani.models import ChatMessage, ChatSession, Policy, ProviderConfig
 
 CHAT_MODES = ("normal", "messenger", "whatsapp", "shopify", "woocommerce")
 SESSION_TYPE = "test_mode"
 LAB_ROLES = ("owner", "admin", "tester")
-AGENT_SENDERS = ("agent", "assistant", "ai", "bot", "system")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -68,18 +67,6 @@ class SessionSummary(BaseModel):
     origin: str
     messages: int
     updated_at: datetime | None
-
-
-class ChatTurn(BaseModel):
-    id: UUID
-    sender: str
-    message: str
-    created_at: datetime | None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def is_agent(self) -> bool:
-        return self.sender.lower() in AGENT_SENDERS
 
 
 class PolicyOption(BaseModel):
@@ -143,7 +130,7 @@ def _session(row: ChatSession, persona: ProviderConfig | None = None) -> TestSes
     )
 
 
-def _load(uow: UnitOfWork, session_id: UUID, lock: bool = False) -> ChatSession:
+def load_row(uow: UnitOfWork, session_id: UUID, lock: bool = False) -> ChatSession:
     query = select(ChatSession).where(
         ChatSession.id == session_id, ChatSession.business_id == uow.actor.business_id,
         ChatSession.session_type == SESSION_TYPE,
@@ -157,12 +144,12 @@ def _load(uow: UnitOfWork, session_id: UUID, lock: bool = False) -> ChatSession:
 
 
 def get_session(uow: UnitOfWork, session_id: UUID) -> TestSession:
-    row = _load(uow, session_id)
-    persona = _persona_row(uow, (row.metadata_ or {}).get("persona_id"))
+    row = load_row(uow, session_id)
+    persona = persona_row(uow, (row.metadata_ or {}).get("persona_id"))
     return _session(row, persona)
 
 
-def _persona_row(uow: UnitOfWork, persona_id: Any) -> ProviderConfig | None:
+def persona_row(uow: UnitOfWork, persona_id: Any) -> ProviderConfig | None:
     if not persona_id:
         return None
     try:
@@ -229,16 +216,6 @@ def sessions_frame(summaries: list[SessionSummary]) -> pd.DataFrame:
     )
 
 
-def messages(uow: UnitOfWork, session_id: UUID) -> list[ChatTurn]:
-    _load(uow, session_id)
-    rows = uow.session.scalars(
-        select(ChatMessage).where(ChatMessage.session_id == session_id)
-        .order_by(ChatMessage.created_at, text("(metadata->>'seq')::int NULLS LAST"), ChatMessage.id)
-    )
-    return [ChatTurn(id=r.id, sender=r.sender, message=r.message, created_at=r.created_at,
-                     metadata=dict(r.metadata_ or {})) for r in rows]
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Writing
 # ------------------------------------------------------------------------------------------------------------
@@ -259,7 +236,7 @@ def _validate_draft(uow: UnitOfWork, draft: SessionDraft) -> tuple[ProviderConfi
     if draft.persona_id is None:
         problems["persona"] = "choose a persona"
     else:
-        persona = _persona_row(uow, draft.persona_id)
+        persona = persona_row(uow, draft.persona_id)
         if persona is None or persona.business_id != uow.actor.business_id or persona.provider not in personas.PROVIDERS:
             problems["persona"] = "no such persona in this business"
         elif persona.is_active is False:
@@ -270,7 +247,7 @@ def _validate_draft(uow: UnitOfWork, draft: SessionDraft) -> tuple[ProviderConfi
         problems["policy_version"] = "choose the active policy or a draft of this business"
     order_id = (draft.order_id or "").strip() or None
     if order_id and not problems.get("customer_email"):
-        found = agent.find_orders_by_id(uow, [order_id])
+        found = find_orders_by_id(uow, [order_id])
         if not found:
             problems["order_id"] = f"no order {order_id} in this business"
         else:
@@ -288,7 +265,7 @@ def create_session(uow: UnitOfWork, draft: SessionDraft, *, origin: str = "manua
     meta = {
         "persona_id": str(persona.id), "persona_name": persona.config_name, "provider": persona.provider,
         "policy_version": policy.version, "order_id": order_id, "origin": origin,
-        "created_by": str(uow.actor.user_id), "agent_state": agent.AgentState().model_dump(mode="json"),
+        "created_by": str(uow.actor.user_id), "agent_state": AgentState().model_dump(mode="json"),
         **({"simulated_orders": simulated_orders} if simulated_orders else {}),
         **(extra or {}),
     }
@@ -310,93 +287,6 @@ def create_session(uow: UnitOfWork, draft: SessionDraft, *, origin: str = "manua
         uow.commit()
     return _session(row, persona)
 
-
-def _shop_name(uow: UnitOfWork) -> str | None:
-    return uow.session.scalar(select(Profile.business_name).where(Profile.business_id == uow.actor.business_id).limit(1))
-
-
-def _context(row: ChatSession, shop: str | None = None) -> agent.AgentContext:
-    meta = dict(row.metadata_ or {})
-    return agent.AgentContext(
-        shop_name=shop,
-        business_id=row.business_id,
-        session_id=row.id,
-        persona_id=meta.get("persona_id"),
-        persona=personas.PersonaStyle(persona_name=meta.get("persona_name") or "Assistant"),
-        policy_version=meta.get("policy_version"),
-        customer_email=row.customer_email or "",
-        order_id=meta.get("order_id"),
-        chat_mode=row.chat_mode or "normal",
-        simulated_orders=[agent.SimulatedOrder.model_validate(o) for o in meta.get("simulated_orders") or []],
-        orders_anchor=datetime.fromisoformat(meta["orders_anchor"]) if meta.get("orders_anchor") else row.created_at,
-    )
-
-
-class TurnResult(BaseModel):
-    customer: ChatTurn
-    agent: ChatTurn
-    reply: agent.AgentReply
-
-
-def send_message(uow: UnitOfWork, session_id: UUID, message: str, *, commit: bool = True) -> TurnResult:
-    """Store the customer's message and the agent's reply (and any test return it opens) in one transaction."""
-    personas.require_role(uow, LAB_ROLES, "chat in test sessions")
-    body = (message or "").strip()
-    if not body:
-        raise Invalid("Type a message first.", {"message": "empty"})
-    if len(body) > 4000:
-        raise Invalid("That message is too long for one chat turn.", {"message": "at most 4000 characters"})
-    row = _load(uow, session_id, lock=True)  # one turn at a time per session
-    if row.is_active is False:
-        raise Conflict("This session is archived; restore it to keep chatting.")
-    meta = dict(row.metadata_ or {})
-    ctx = _context(row, _shop_name(uow))
-    persona_row = _persona_row(uow, meta.get("persona_id"))
-    if persona_row is not None:
-        ctx.persona = personas.persona_style(persona_row.config_name, persona_row.config_data)
-    state = agent.AgentState.model_validate(meta.get("agent_state") or {})
-    history = [{"sender": t.sender, "message": t.message} for t in messages(uow, session_id)]
-    seq = len(history)
-    customer = ChatMessage(session_id=row.id, sender="customer", message=body, message_type="text",
-                           metadata_={"seq": seq, "test": True}, created_at=func.clock_timestamp())
-    uow.session.add(customer)
-    uow.session.flush()
-    reply = agent.respond(uow, ctx, state, body, history)
-    agent_row = ChatMessage(session_id=row.id, sender="agent", message=reply.reply, message_type="text",
-                            metadata_={**reply.message_metadata(), "seq": seq + 1, "persona_id": meta.get("persona_id")},
-                            created_at=func.clock_timestamp())
-    uow.session.add(agent_row)
-    meta["agent_state"] = reply.state.model_dump(mode="json")
-    row.metadata_ = meta
-    row.updated_at = func.clock_timestamp()
-    if persona_row is not None:
-        personas.record_usage(uow, persona_row.id)
-    uow.session.flush()
-    audit.record(uow, "chat_session.turn", "chat_sessions", row.id, None,
-                 {"intent": reply.intent, "order_id": reply.order_id,
-                  "return_opened": reply.return_opened.id if reply.return_opened else None})
-    if commit:
-        uow.commit()
-    for r in (customer, agent_row, row):
-        uow.session.refresh(r)
-    return TurnResult(
-        customer=ChatTurn(id=customer.id, sender=customer.sender, message=customer.message,
-                          created_at=customer.created_at, metadata=dict(customer.metadata_ or {})),
-        agent=ChatTurn(id=agent_row.id, sender=agent_row.sender, message=agent_row.message,
-                       created_at=agent_row.created_at, metadata=dict(agent_row.metadata_ or {})),
-        reply=reply,
-    )
-
-
-def greeting(uow: UnitOfWork, session_id: UUID) -> str:
-    """What the persona says first (shown above an empty transcript; not stored)."""
-    row = _load(uow, session_id)
-    persona_row = _persona_row(uow, (row.metadata_ or {}).get("persona_id"))
-    style = personas.persona_style(persona_row.config_name, persona_row.config_data) if persona_row else \
-        personas.PersonaStyle(persona_name="Assistant")
-    return agent.opening_line(style, row.chat_mode or "normal", _shop_name(uow))
-
-
 def _expect(row: ChatSession, expected_updated_at: datetime | None) -> None:
     if expected_updated_at is not None and row.updated_at != expected_updated_at:
         raise Conflict("This session changed since you opened it (a new message or another edit); reload and try again.")
@@ -407,7 +297,7 @@ def rename_session(uow: UnitOfWork, session_id: UUID, name: str, expected_update
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise Invalid("A session name has 1 to 120 characters.", {"name": "1 to 120 characters"})
-    row = _load(uow, session_id, lock=True)
+    row = load_row(uow, session_id, lock=True)
     _expect(row, expected_updated_at)
     before = row.session_name
     row.session_name = name
@@ -422,7 +312,7 @@ def rename_session(uow: UnitOfWork, session_id: UUID, name: str, expected_update
 def set_archived(uow: UnitOfWork, session_id: UUID, archived: bool, expected_updated_at: datetime | None) -> TestSession:
     """Archive (``is_active = false``) or restore a session."""
     personas.require_role(uow, LAB_ROLES, "archive test sessions")
-    row = _load(uow, session_id, lock=True)
+    row = load_row(uow, session_id, lock=True)
     _expect(row, expected_updated_at)
     if (row.is_active is False) == archived:
         raise Conflict("This session is already " + ("archived." if archived else "active."))
@@ -434,49 +324,3 @@ def set_archived(uow: UnitOfWork, session_id: UUID, archived: bool, expected_upd
     uow.commit()
     uow.session.refresh(row)
     return _session(row)
-
-
-def export_transcript(uow: UnitOfWork, session_id: UUID, fmt: Literal["json", "text"] = "json") -> str:
-    session = get_session(uow, session_id)
-    turns = messages(uow, session_id)
-    if fmt == "json":
-        return json.dumps({
-            "session": {"id": str(session.id), "name": session.name, "chat_mode": session.chat_mode,
-                        "persona": session.persona_name, "provider": session.provider,
-                        "policy_version": session.policy_version, "customer_email": session.customer_email,
-                        "order_id": session.order_id, "archived": not session.is_active,
-                        "created_at": session.created_at.isoformat() if session.created_at else None},
-            "messages": [{"sender": t.sender, "message": t.message,
-                          "created_at": t.created_at.isoformat() if t.created_at else None,
-                          "metadata": t.metadata} for t in turns],
-        }, indent=2, ensure_ascii=False)
-    if fmt != "text":
-        raise Invalid(f"Unknown export format {fmt!r}; use json or text.")
-    lines = [f"Test session: {session.name}",
-             f"Persona: {session.persona_name or '—'} · Policy: {session.policy_version or '—'} · "
-             f"Customer: {session.customer_email or '—'} · Mode: {session.chat_mode}", ""]
-    for t in turns:
-        who = (session.persona_name or "Agent") if t.is_agent else "Customer"
-        when = f"{t.created_at:%Y-%m-%d %H:%M:%S}" if t.created_at else ""
-        lines.append(f"[{when}] {who}: {t.message}")
-        if t.is_agent and t.metadata.get("intent"):
-            extra = f"intent={t.metadata['intent']} confidence={t.metadata.get('confidence')}"
-            triage = t.metadata.get("triage") or {}
-            if triage:
-                extra += f" triage={triage.get('recommendation')}"
-            opened = t.metadata.get("return_opened") or {}
-            if opened:
-                extra += f" test_return=#{opened.get('id')} ({opened.get('status')})"
-            lines.append(f"    ({extra})")
-    return "\n".join(lines) + "\n"
-
-
-def test_returns(uow: UnitOfWork, session_id: UUID) -> pd.DataFrame:
-    """The test returns this session opened (never shown in the live queue)."""
-    rows = uow.session.execute(
-        text("SELECT id, order_id, status, ai_recommendation, policy_version_used, created_at "
-             "FROM return_requests WHERE business_id = :b AND test_session_id = :s AND is_test ORDER BY id"),
-        {"b": uow.actor.business_id, "s": session_id},
-    ).all()
-    return pd.DataFrame([dict(r._mapping) for r in rows],
-                        columns=["id", "order_id", "status", "ai_recommendation", "policy_version_used", "created_at"])

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
+from streamlit.testing.v1 import element_tree
 
 from db.demo import business
 from tests.app.conftest import no_exceptions, open_page
@@ -147,3 +149,91 @@ def test_a_reviewer_reads_but_cannot_chat(seeded_db):
     no_exceptions(at)
     assert any("can read test sessions" in i.value for i in at.info)
     assert at.chat_input and all(c.disabled for c in at.chat_input)
+
+
+@pytest.fixture
+def browser_selectboxes(monkeypatch):
+    """Selectboxes answer the server as a browser does: with the option label the browser holds.
+
+    The browser keeps the label the server last set (or the user picked) and sends it back on every rerun,
+    even after the server relabelled that option; AppTest would re-serialise the value against the newest
+    options and so hide what a user meets when a label changes (a message count, a rename).
+    """
+    held: dict[str, str] = {}
+    answer = element_tree.Selectbox._widget_state.fget
+
+    def widget_state(self):
+        ws = answer(self)
+        if not isinstance(self._value, element_tree.InitialValue) or self.id not in held:
+            held[self.id] = ws.string_value  # picked by the test, or the label first shown
+        elif self.proto.set_value:
+            held[self.id] = self.proto.raw_value  # the server set the selection
+        ws.string_value = held[self.id]
+        return ws
+
+    monkeypatch.setattr(element_tree.Selectbox, "_widget_state", property(widget_state))
+
+
+def _say(at, message: str):
+    return at.chat_input(key=next(k for k in _keys(at) if k.startswith("chat_input_"))).set_value(message).run()
+
+
+def _customer_messages(url, session_id: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT message FROM chat_messages WHERE session_id = %s AND sender = 'customer' "
+                            "ORDER BY created_at, (metadata->>'seq')::int", (session_id,)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _chat_through(at, session_id: str, said: list[str]) -> None:
+    for message in said:
+        _say(at, message)
+        no_exceptions(at)
+        assert at.selectbox(key="chat_pick").value == session_id, f"the page left the session after {message!r}"
+        assert message in _texts(at)
+
+
+def test_a_seeded_session_keeps_every_message_of_a_long_chat(fresh_db, browser_selectboxes):
+    at = open_page("chat", slug="tester")
+    session_id = at.selectbox(key="chat_pick").value
+    before = _customer_messages(fresh_db, session_id)
+    said = ["Hello there", "What is your return policy?", "How long do I have to return shoes?",
+            "Can I speak to a human please?", "Thanks, bye"]
+    _chat_through(at, session_id, said)
+    assert _customer_messages(fresh_db, session_id) == before + said
+    texts = _texts(at)
+    assert all(message in texts for message in said)
+
+
+def test_a_new_session_keeps_every_message_of_a_long_chat(fresh_db, browser_selectboxes):
+    order_id, email, _product = _order(fresh_db)
+    at = open_page("chat", slug="tester")
+    at.selectbox(key="chat_pick").set_value("__new__").run()
+    at.text_input(key="chat_new_name").input("Four turns")
+    at.text_input(key="chat_new_email").input(email)
+    at.button(key="FormSubmitter:chat_lab_new_session-Create session").click().run()
+    session_id = at.selectbox(key="chat_pick").value
+    assert session_id != "__new__"
+    said = ["Hi", f"Where is my order {order_id}?", "What is your return policy?", "I want to speak to a person"]
+    _chat_through(at, session_id, said)
+    assert _customer_messages(fresh_db, session_id) == said
+    texts = _texts(at)
+    assert all(message in texts for message in said)
+    assert at.chat_input and not at.chat_input[0].disabled  # still chatting, not back at "New test session…"
+
+
+def test_a_renamed_persona_stays_picked(fresh_db, browser_selectboxes):
+    at = open_page("chat", slug="admin")
+    pick = at.selectbox(key="persona_pick")
+    nora = next(i for i, o in enumerate(pick.options) if o.startswith("Nora"))
+    assert nora > 0  # not the first persona, which the picker would fall back to
+    pick.select_index(nora).run()
+    chosen = at.selectbox(key="persona_pick").value
+    name = next(t.key for t in at.text_input if t.key and t.key.startswith("pe_") and t.key.endswith("_name"))
+    at.text_input(key=name).input("Nora renamed")
+    at.button(key=f"FormSubmitter:persona_edit_{chosen}-Save persona").click().run()
+    no_exceptions(at)
+    for _ in range(2):  # whatever the tester does next, the picker stays on the persona just saved
+        at.run()
+        picked = at.selectbox(key="persona_pick")
+        assert picked.value == chosen and picked.format_func(picked.value).startswith("Nora renamed")

@@ -63,3 +63,25 @@ def test_a_short_chat_opens_a_test_return(app_server, page, fresh_db):
     assert rows == [(True, "Browser jacket test")]
     assert live_after == live_before
     assert [t[0] for t in turns] == ["customer", "agent", "customer", "agent"]
+
+
+def test_a_long_chat_keeps_every_message_in_the_session(app_server, page, fresh_db):
+    """Issue 16: the third message was lost and the page fell back to "New test session…"."""
+    open_as(page, app_server, "chat", user("atlas", "tester").user_id)
+    expect(page.locator("h1").first).to_contain_text("Chat test lab")
+    said = ["Hello, first message", "What is your return policy?", "How long do I have to return shoes?",
+            "Can I speak to a human?", "Thanks, bye"]
+    for message in said:
+        chat = page.get_by_placeholder("Write as the customer", exact=False)
+        expect(chat).to_be_visible()
+        chat.fill(message)
+        chat.press("Enter")
+        wait_for_app(page)
+        expect(page.locator("[data-testid=stChatMessage]").filter(has_text=message).first).to_be_visible()
+    expect(page.get_by_placeholder("Write as the customer", exact=False)).to_be_enabled()
+    with psycopg.connect(fresh_db) as conn:
+        stored = [r[0] for r in conn.execute(
+            "SELECT m.message FROM chat_messages m JOIN chat_sessions s ON s.id = m.session_id "
+            "WHERE s.business_id = %s AND m.sender = 'customer' AND m.message = ANY(%s) ORDER BY m.created_at",
+            (ATLAS, said)).fetchall()]
+    assert stored == said

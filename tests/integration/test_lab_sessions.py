@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from db.uow import unit_of_work
+from dokani.lab import conversations, personas, replies
 from dokani.lab import sessions as chat_lab
 from dokani.errors import Conflict, Invalid, NotAllowed
 from tests.lab_fixtures import load_lab_business, persona_id
@@ -29,7 +30,7 @@ def _new(url, *, persona="Ava", policy="v1", email="alex@example.com", order=Non
 
 def _say(session_id, text):
     with unit_of_work(actor_for("atlas", "tester")) as uow:
-        return chat_lab.send_message(uow, session_id, text)
+        return conversations.send_message(uow, session_id, text)
 
 
 def test_a_damaged_item_with_a_photo_is_approved_and_opens_a_test_return(lab):
@@ -114,7 +115,7 @@ def test_an_unknown_order_id_is_named(lab):
 def test_persona_wording_greeting_sign_off_and_escalation(lab):
     ava = _new(lab)
     with unit_of_work(actor_for("atlas", "tester")) as uow:
-        assert chat_lab.greeting(uow, ava.id) == "Hi, I'm Ava from Atlas Outfitters! How can I help?"
+        assert conversations.greeting(uow, ava.id) == "Hi, I'm Ava from Atlas Outfitters! How can I help?"
     assert _say(ava.id, "thanks, bye").agent.message == "Happy trails! - Ava"
     escalated = _say(ava.id, "I want to talk to a real person")
     assert escalated.agent.metadata["escalated"] is True
@@ -152,10 +153,10 @@ def test_session_list_search_rename_archive_and_export(lab):
         chat_lab.set_archived(uow, a.id, True, renamed.updated_at)
         assert [s.name for s in chat_lab.list_sessions(uow)] == ["Boots too small"]
         assert "Jacket (renamed)" in [s.name for s in chat_lab.list_sessions(uow, include_archived=True)]
-        exported = json.loads(chat_lab.export_transcript(uow, a.id, "json"))
+        exported = json.loads(conversations.export_transcript(uow, a.id, "json"))
         assert [m["sender"] for m in exported["messages"]] == ["customer", "agent"]
         assert exported["session"]["archived"] is True
-        as_text = chat_lab.export_transcript(uow, a.id, "text")
+        as_text = conversations.export_transcript(uow, a.id, "text")
         assert "Customer: hello" in as_text and "Ava: Hi, I'm Ava" in as_text
     with pytest.raises(Conflict):
         _say(a.id, "still there?")
@@ -191,14 +192,14 @@ def test_on_the_demo_data_seeded_personas_and_sessions_work(fresh_db):
     with unit_of_work(actor_for("atlas", "tester")) as uow:
         options = [o.version for o in chat_lab.policy_options(uow)]
         assert options[0] == "v1.1" and "v1.2-draft" in options and "v1.0" not in options  # retired is left out
-        ava = next(p for p in chat_lab.personas.list_personas(uow) if p.style.persona_name == "Ava")
-        assert "Atlas Outfitters" in chat_lab.agent.opening_line(ava.style, shop="Atlas Outfitters")
+        ava = next(p for p in personas.list_personas(uow) if p.style.persona_name == "Ava")
+        assert "Atlas Outfitters" in replies.opening_line(ava.style, shop="Atlas Outfitters")
         s = chat_lab.create_session(uow, chat_lab.SessionDraft(
             name="demo", persona_id=ava.id, policy_version="v1.1", customer_email=email, order_id=order_id))
-        turn = chat_lab.send_message(uow, s.id, f"I want to return order {order_id}, it arrived damaged [photo]")
+        turn = conversations.send_message(uow, s.id, f"I want to return order {order_id}, it arrived damaged [photo]")
         assert turn.reply.order_id == order_id and turn.reply.triage is not None
         assert turn.reply.return_opened is not None
-        resumed = chat_lab.send_message(uow, seeded_session, "hello")
+        resumed = conversations.send_message(uow, seeded_session, "hello")
         assert resumed.agent.message
     with psycopg.connect(fresh_db) as conn:
         assert conn.execute("SELECT count(*) FROM return_requests WHERE NOT is_test").fetchone()[0] == live_before

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 
 from db.uow import unit_of_work
+from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.__main__ import main
 from tests.lab_fixtures import load_lab_business
@@ -41,7 +42,7 @@ def lab(empty_db):
 
 
 def _run(source: str, policy: str | None = "v1", persona: str = "Ava"):
-    suite = scenarios.parse_suite(source, "suite.yaml")
+    suite = suite_files.parse_suite(source, "suite.yaml")
     seen = []
     with unit_of_work(actor_for("atlas", "tester")) as uow:
         summary = scenarios.run_suite(uow, suite, persona, policy, progress=lambda d, t, n: seen.append((d, t)))
@@ -104,19 +105,19 @@ def test_a_scenario_that_cannot_run_fails_without_stopping_the_suite(lab):
 def test_suite_file_errors_name_the_line():
     bad = SUITE.replace("intent: return_request", "intent: refund_please").replace(
         "  - name: policy window\n", "  - name: policy window\n    colour: red\n")
-    with pytest.raises(scenarios.SuiteFileError) as err:
-        scenarios.parse_suite(bad, "bad.yaml")
+    with pytest.raises(suite_files.SuiteFileError) as err:
+        suite_files.parse_suite(bad, "bad.yaml")
     assert err.value.lines[0].startswith("bad.yaml:8:")
     assert "scenarios[0].turns[0].expect.intent" in err.value.lines[0]
     assert err.value.lines[1].startswith("bad.yaml:12:") and "unknown key 'colour'" in err.value.lines[1]
-    with pytest.raises(scenarios.SuiteFileError) as err:
-        scenarios.parse_suite("suite: x\nscenarios:\n  - name: [unclosed\n", "broken.yaml")
+    with pytest.raises(suite_files.SuiteFileError) as err:
+        suite_files.parse_suite("suite: x\nscenarios:\n  - name: [unclosed\n", "broken.yaml")
     assert err.value.lines[0].startswith("broken.yaml:4:")
 
 
 def test_the_example_suite_is_valid():
-    for path in scenarios.example_suites():
-        assert scenarios.load_suite_file(path).scenarios
+    for path in suite_files.example_suites():
+        assert suite_files.load_suite_file(path).scenarios
 
 
 def test_cli_exit_codes(lab, tmp_path, capsys):
@@ -136,7 +137,7 @@ def test_cli_exit_codes(lab, tmp_path, capsys):
 
 
 def test_the_example_suite_passes_on_the_demo_data(fresh_db):
-    path = scenarios.example_suites()[0]
+    path = suite_files.example_suites()[0]
     code = main(["test-persona", str(path), "--business", "Atlas Outfitters", "--persona", "Ava (warm voice)",
                  "--policy", "v1.1", "--quiet"])
     assert code == 0

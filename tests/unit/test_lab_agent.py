@@ -7,8 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from dokani.lab import agent
-from dokani.lab import personas
+from dokani.lab import intents, personas, phrasing
 
 
 @pytest.mark.parametrize(
@@ -18,6 +17,10 @@ from dokani.lab import personas
         ("Can I get a refund for my jacket? It's too small", "return_request"),
         ("Where is my order?", "order_status"),
         ("My parcel hasn't arrived yet", "order_status"),
+        ("What is the status of order ATL-1000111?", "order_status"),
+        ("what's the status of ATL-1000111", "order_status"),
+        ("Has order ATL-1002 shipped?", "order_status"),
+        ("Any update on my order?", "order_status"),
         ("How many days do I have to return shoes?", "policy_question"),
         ("What is your return policy?", "policy_question"),
         ("Do I need a photo?", "policy_question"),
@@ -31,32 +34,32 @@ from dokani.lab import personas
     ],
 )
 def test_intents(message, intent):
-    assert agent.detect_intent(message).intent == intent
+    assert intents.detect_intent(message).intent == intent
 
 
 def test_confidence_is_higher_for_clear_messages_than_for_mixed_ones():
-    clear = agent.detect_intent("I want to return order ATL-1001, it arrived damaged").confidence
-    mixed = agent.detect_intent("refund? policy?").confidence
-    unknown = agent.detect_intent("hmm").confidence
+    clear = intents.detect_intent("I want to return order ATL-1001, it arrived damaged").confidence
+    mixed = intents.detect_intent("refund? policy?").confidence
+    unknown = intents.detect_intent("hmm").confidence
     assert clear > mixed > unknown
 
 
 def test_the_agents_open_question_gives_context_to_a_bare_answer():
-    assert agent.detect_intent("too small", pending="return_reason").intent == "return_request"
-    assert agent.detect_intent("[photo]", pending="evidence").intent == "return_request"
-    assert agent.detect_intent("ATL-1003", pending="status_order_choice").intent == "order_status"
-    assert agent.detect_intent("bye", pending="evidence").intent == "goodbye"
-    assert agent.detect_intent("too small").intent == "return_request"  # a reason alone is a return
+    assert intents.detect_intent("too small", pending="return_reason").intent == "return_request"
+    assert intents.detect_intent("[photo]", pending="evidence").intent == "return_request"
+    assert intents.detect_intent("ATL-1003", pending="status_order_choice").intent == "order_status"
+    assert intents.detect_intent("bye", pending="evidence").intent == "goodbye"
+    assert intents.detect_intent("too small").intent == "return_request"  # a reason alone is a return
 
 
 def test_order_ids_in_text():
-    assert agent.extract_order_ids("order ATL-1001 and #100234 on 12/05/2026, see https://x.example/ORD-999") == [
+    assert intents.extract_order_ids("order ATL-1001 and #100234 on 12/05/2026, see https://x.example/ORD-999") == [
         "ATL-1001", "100234"]
-    assert agent.extract_order_ids("I waited 40 days") == []
+    assert intents.extract_order_ids("I waited 40 days") == []
 
 
 def test_evidence_links_and_simulated_attachments():
-    found = agent.extract_evidence("here: https://img.example/a.jpg). [photo] [video: unboxing] [receipt]")
+    found = intents.extract_evidence("here: https://img.example/a.jpg). [photo] [video: unboxing] [receipt]")
     assert found == ["https://img.example/a.jpg", "test-attachment://photo.jpg", "test-attachment://unboxing.mp4",
                      "test-attachment://receipt-receipt.pdf"]
 
@@ -113,25 +116,25 @@ REPLY = "Good news: Your return for order ATL-1001 (Trail jacket) is approved. Y
 
 def test_phrasing_is_off_by_default(monkeypatch):
     monkeypatch.delenv("DOKANI_AGENT_LLM_URL", raising=False)
-    assert agent.phrase(REPLY, STYLE) == (REPLY, "rules")
+    assert phrasing.phrase(REPLY, STYLE) == (REPLY, "rules")
 
 
 def test_a_faithful_rephrasing_is_used(llm):
     llm.answer = "Great news! Order ATL-1001 (Trail jacket) is approved - reference test return #7."
-    assert agent.phrase(REPLY, STYLE) == (llm.answer, "llm")
+    assert phrasing.phrase(REPLY, STYLE) == (llm.answer, "llm")
     path, auth, body = llm.seen[0]
     assert path == "/v1/chat/completions" and auth == "Bearer k" and body["model"] == "test-model"
 
 
 def test_a_rephrasing_that_changes_the_decision_or_drops_a_fact_is_refused(llm):
     llm.answer = "Great news! Your return is denied."
-    assert agent.phrase(REPLY, STYLE) == (REPLY, "rules")
+    assert phrasing.phrase(REPLY, STYLE) == (REPLY, "rules")
     llm.answer = "Great news! Your jacket return is approved."  # order id and reference lost
-    assert agent.phrase(REPLY, STYLE) == (REPLY, "rules")
+    assert phrasing.phrase(REPLY, STYLE) == (REPLY, "rules")
 
 
 def test_an_unreachable_endpoint_falls_back(monkeypatch):
     monkeypatch.setenv("DOKANI_AGENT_LLM_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("DOKANI_AGENT_LLM_MODEL", "m")
     monkeypatch.setenv("DOKANI_AGENT_LLM_TIMEOUT", "1")
-    assert agent.phrase(REPLY, STYLE) == (REPLY, "rules")
+    assert phrasing.phrase(REPLY, STYLE) == (REPLY, "rules")

@@ -8,7 +8,8 @@ from db.uow import Actor, unit_of_work
 from dokani.lab import personas
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import md
+from dokani.ui.selection import hold_selection
+from dokani.ui.text import md
 
 
 def _table(people: list[personas.Persona]) -> None:
@@ -82,37 +83,45 @@ def show(actor: Actor) -> None:
     if not can_edit:
         st.caption(f"Your role ({actor.role}) can read personas; owners, admins and testers can change them.")
         return
-    by_id = {str(p.id): p for p in people}
-
     if people:
-        c1, c2 = st.columns([3, 1])
-        pick = c1.selectbox("Persona to change", list(by_id), format_func=lambda i: by_id[i].label, key="persona_pick")
-        chosen = by_id[pick]
-        if c2.button("Make default", key="persona_default", disabled=chosen.is_default or not chosen.is_active,
-                     help=f"The default {personas.PROVIDER_LABELS[chosen.provider]} persona; nothing else changes"):
+        _edit(actor, people)
+    _create(actor, people)
+
+
+def _edit(actor: Actor, people: list[personas.Persona]) -> None:
+    """Pick a persona: make it the default, or edit its settings (optimistic: stale edits are refused)."""
+    by_id = {str(p.id): p for p in people}
+    c1, c2 = st.columns([3, 1])
+    hold_selection("persona_pick")  # the labels carry the persona's name, which a save may change
+    pick = c1.selectbox("Persona to change", list(by_id), format_func=lambda i: by_id[i].label, key="persona_pick")
+    chosen = by_id[pick]
+    if c2.button("Make default", key="persona_default", disabled=chosen.is_default or not chosen.is_active,
+                 help=f"The default {personas.PROVIDER_LABELS[chosen.provider]} persona; nothing else changes"):
+        try:
+            with unit_of_work(actor) as uow:
+                personas.set_default(uow, chosen.id)
+            _done(f"{md(chosen.config_name)} is now the default {personas.PROVIDER_LABELS[chosen.provider]} persona.")
+        except DokaniError as err:
+            show_domain_error(err)
+    loaded_key = f"persona_loaded_{chosen.id}"
+    loaded = st.session_state.setdefault(loaded_key, chosen.updated_at)
+    with st.form(f"persona_edit_{chosen.id}"):
+        st.markdown(f"**Edit** · {personas.PROVIDER_LABELS[chosen.provider]}")
+        name = st.text_input("Config name", value=chosen.config_name, key=f"pe_{chosen.id}_name")
+        data = _fields(f"pe_{chosen.id}", chosen.provider, chosen.config_data)
+        active = st.checkbox("Active", value=chosen.is_active, key=f"pe_{chosen.id}_active")
+        if st.form_submit_button("Save persona"):
             try:
                 with unit_of_work(actor) as uow:
-                    personas.set_default(uow, chosen.id)
-                _done(f"{md(chosen.config_name)} is now the default {personas.PROVIDER_LABELS[chosen.provider]} persona.")
+                    personas.update_persona(uow, chosen.id, expected_updated_at=loaded, config_name=name,
+                                            config_data=data, is_active=active)
+                st.session_state.pop(loaded_key, None)
+                _done(f"Saved persona {md(name)}.")
             except DokaniError as err:
                 show_domain_error(err)
-        loaded_key = f"persona_loaded_{chosen.id}"
-        loaded = st.session_state.setdefault(loaded_key, chosen.updated_at)
-        with st.form(f"persona_edit_{chosen.id}"):
-            st.markdown(f"**Edit** · {personas.PROVIDER_LABELS[chosen.provider]}")
-            name = st.text_input("Config name", value=chosen.config_name, key=f"pe_{chosen.id}_name")
-            data = _fields(f"pe_{chosen.id}", chosen.provider, chosen.config_data)
-            active = st.checkbox("Active", value=chosen.is_active, key=f"pe_{chosen.id}_active")
-            if st.form_submit_button("Save persona"):
-                try:
-                    with unit_of_work(actor) as uow:
-                        personas.update_persona(uow, chosen.id, expected_updated_at=loaded, config_name=name,
-                                                config_data=data, is_active=active)
-                    st.session_state.pop(loaded_key, None)
-                    _done(f"Saved persona {md(name)}.")
-                except DokaniError as err:
-                    show_domain_error(err)
 
+
+def _create(actor: Actor, people: list[personas.Persona]) -> None:
     with st.expander("New persona", expanded=not people):
         provider = st.radio("Provider", personas.PROVIDERS, format_func=lambda p: personas.PROVIDER_LABELS[p],
                             horizontal=True, key="pn_provider")

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
+from dokani.lab import conversations, personas
 from dokani.lab import sessions as chat_lab
-from dokani.lab import personas
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import md
+from dokani.ui.selection import hold_selection
+from dokani.ui.text import md
 
 PICK = "chat_pick"  # the session selectbox
 GOTO = "chat_goto"  # a session to select on the next run (set after creating one)
@@ -92,6 +93,7 @@ def _pick_session(actor: Actor) -> UUID | None:
             st.caption("No test sessions yet: create the first one below.")
         else:
             st.caption(f"No test sessions yet. Owners, admins and testers create them; your role ({actor.role}) can read them.")
+    hold_selection(PICK)  # the labels carry the message count: without this the third message lost the session
     choice = st.selectbox("Session", options, format_func=lambda i: labels[i], key=PICK)
     return None if choice == NEW else UUID(choice)
 
@@ -139,7 +141,7 @@ def _details(meta: dict) -> None:
                                    for c in fired]), hide_index=True, width="stretch")
 
 
-def _transcript(turns: list[chat_lab.ChatTurn], persona_name: str | None, greeting: str) -> None:
+def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, greeting: str) -> None:
     with st.chat_message("assistant"):
         st.text(greeting)
         st.caption(md(f"{persona_name or 'Agent'} · greeting (not stored)"))  # persona names are typed: escaped
@@ -181,9 +183,9 @@ def _tools(actor: Actor, session: chat_lab.TestSession) -> None:
             except DokaniError as err:
                 show_domain_error(err)
         with unit_of_work(actor) as uow:
-            as_json = chat_lab.export_transcript(uow, session.id, "json")
-            as_text = chat_lab.export_transcript(uow, session.id, "text")
-            returns = chat_lab.test_returns(uow, session.id)
+            as_json = conversations.export_transcript(uow, session.id, "json")
+            as_text = conversations.export_transcript(uow, session.id, "text")
+            returns = conversations.test_returns(uow, session.id)
         d1, d2 = st.columns(2)
         d1.download_button("Export transcript (JSON)", as_json, file_name=f"chat-{session.id}.json",
                            mime="application/json", key=f"chat_export_json_{session.id}")
@@ -221,14 +223,14 @@ def show(actor: Actor) -> None:
     if prompt:
         try:
             with unit_of_work(actor) as uow:
-                chat_lab.send_message(uow, session.id, prompt)
+                conversations.send_message(uow, session.id, prompt)
         except DokaniError as err:
             with transcript:
                 show_domain_error(err)
     with unit_of_work(actor) as uow:
         session = chat_lab.get_session(uow, session_id)
-        turns = chat_lab.messages(uow, session_id)
-        greeting = chat_lab.greeting(uow, session_id)
+        turns = conversations.messages(uow, session_id)
+        greeting = conversations.greeting(uow, session_id)
     with transcript:
         _transcript(turns, session.persona_name, greeting)
     _tools(actor, session)

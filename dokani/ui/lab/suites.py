@@ -7,16 +7,18 @@ import streamlit as st
 from db.uow import Actor, unit_of_work
 from dokani.lab import sessions as chat_lab
 from dokani.lab import personas
+from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import md
+from dokani.ui.selection import hold_selection
+from dokani.ui.text import md
 
 LAST_RUN = "chat_suite_last_run"
 
 
-def _choose_suite() -> scenarios.Suite | None:
-    examples = scenarios.example_suites()
+def _choose_suite() -> suite_files.Suite | None:
+    examples = suite_files.example_suites()
     source = st.radio("Suite", ["Example suite", "Upload a file"], horizontal=True, key="suite_source",
                       label_visibility="collapsed")
     if source == "Example suite":
@@ -32,8 +34,8 @@ def _choose_suite() -> scenarios.Suite | None:
             return None
         content, name = upload.getvalue().decode("utf-8", errors="replace"), upload.name
     try:
-        suite = scenarios.parse_suite(content, name)
-    except scenarios.SuiteFileError as err:
+        suite = suite_files.parse_suite(content, name)
+    except suite_files.SuiteFileError as err:
         st.error(f"{md(name)} cannot be run: fix these lines and upload it again.", icon=":material/error:")
         st.code("\n".join(err.lines), language=None)
         return None
@@ -73,6 +75,8 @@ def show(actor: Actor) -> None:
         return
     by_id = {str(p.id): p for p in people}
     c1, c2 = st.columns(2)
+    hold_selection("suite_persona")  # labels carry persona names and policy states, which change
+    hold_selection("suite_policy")
     persona_id = c1.selectbox("Persona", list(by_id), format_func=lambda i: by_id[i].label, key="suite_persona")
     version = c2.selectbox("Policy version", [v.version for v in versions],
                            format_func=lambda v: next(o.label for o in versions if o.version == v), key="suite_policy")
@@ -85,6 +89,19 @@ def show(actor: Actor) -> None:
                    f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
                    f"{latest.started_at:%Y-%m-%d %H:%M}).")
     suite = _choose_suite()
+    _run_button(actor, suite, by_id[persona_id], version)
+    run_id = st.session_state.get(LAST_RUN)
+    if run_id:
+        with unit_of_work(actor) as uow:
+            try:
+                _show_run(scenarios.suite_run(uow, run_id))
+            except DokaniError:
+                st.session_state.pop(LAST_RUN, None)
+    _pass_rate_chart(actor, by_id[persona_id])
+
+
+def _run_button(actor: Actor, suite: suite_files.Suite | None, persona: personas.Persona, version: str) -> None:
+    """Run the suite with a progress bar; on success rerun so the latest run and the chart include it."""
     can_run = actor.role in chat_lab.LAB_ROLES
     if st.button("Run suite", type="primary", disabled=suite is None or not can_run, key="suite_run"):
         bar = st.progress(0.0, text="Starting…")
@@ -94,7 +111,7 @@ def show(actor: Actor) -> None:
                     bar.progress(done / total if total else 1.0, text=f"{done} of {total} · {name}")
 
                 with unit_of_work(actor) as uow:
-                    summary = scenarios.run_suite(uow, suite, by_id[persona_id].id, version, progress=progress)
+                    summary = scenarios.run_suite(uow, suite, persona.id, version, progress=progress)
                 status.update(label=f"{summary.passed} of {summary.scenarios} scenarios passed",
                               state="complete" if summary.passed_all else "error")
             st.session_state[LAST_RUN] = summary.run_id
@@ -102,17 +119,12 @@ def show(actor: Actor) -> None:
             show_domain_error(err)
         else:
             st.rerun()  # so "latest run" and the pass-rate chart include this run
-    run_id = st.session_state.get(LAST_RUN)
-    if run_id:
-        with unit_of_work(actor) as uow:
-            try:
-                _show_run(scenarios.suite_run(uow, run_id))
-            except DokaniError:
-                st.session_state.pop(LAST_RUN, None)
 
-    st.subheader(f"Pass rate of {md(by_id[persona_id].config_name)}")
+
+def _pass_rate_chart(actor: Actor, persona: personas.Persona) -> None:
+    st.subheader(f"Pass rate of {md(persona.config_name)}")
     with unit_of_work(actor) as uow:
-        history = scenarios.pass_rate_history(uow, by_id[persona_id].id)
+        history = scenarios.pass_rate_history(uow, persona.id)
     if history.empty:
         st.info("No suite runs for this persona yet: run a suite above and its pass rate appears here, one point "
                 "per run, a line per policy version.", icon=":material/info:")
