@@ -19,6 +19,7 @@ PAGES = [
     st.Page("pages/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
     st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
     st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/team.py", title="Team", icon=":material/group:", url_path="team"),
 ]
 
 st.session_state["dokani_actor"] = None

@@ -93,6 +93,7 @@ def upgrade() -> None:
         GRANT USAGE ON SCHEMA auth, dokani TO {SIGNIN_ROLE};
         GRANT SELECT (id, email, encrypted_password, created_at) ON auth.users TO {SIGNIN_ROLE};
         GRANT UPDATE (encrypted_password) ON auth.users TO {SIGNIN_ROLE};
+        GRANT INSERT (id, email, created_at) ON auth.users TO {SIGNIN_ROLE};
         GRANT SELECT, INSERT, UPDATE ON dokani.sign_in_sessions, dokani.password_links TO {SIGNIN_ROLE};
         GRANT SELECT, INSERT, DELETE ON dokani.sign_in_failures TO {SIGNIN_ROLE};
         GRANT SELECT ON public.business_members TO {SIGNIN_ROLE};
@@ -108,6 +109,8 @@ def upgrade() -> None:
         CREATE POLICY signin_reads_accounts ON auth.users FOR SELECT TO {SIGNIN_ROLE} USING (true);
         DROP POLICY IF EXISTS signin_sets_passwords ON auth.users;
         CREATE POLICY signin_sets_passwords ON auth.users FOR UPDATE TO {SIGNIN_ROLE} USING (true) WITH CHECK (true);
+        DROP POLICY IF EXISTS signin_creates_accounts ON auth.users;
+        CREATE POLICY signin_creates_accounts ON auth.users FOR INSERT TO {SIGNIN_ROLE} WITH CHECK (true);
         """
     )
     # Colleagues see each other's names and emails in timelines, never a password hash.
@@ -140,5 +143,6 @@ def downgrade() -> None:
     _x("DROP POLICY IF EXISTS signin_reads_memberships ON public.business_members")
     _x("DROP POLICY IF EXISTS signin_reads_accounts ON auth.users")
     _x("DROP POLICY IF EXISTS signin_sets_passwords ON auth.users")
+    _x("DROP POLICY IF EXISTS signin_creates_accounts ON auth.users")
     _x("GRANT SELECT ON auth.users TO authenticated")
     _x("DROP TABLE IF EXISTS dokani.password_links, dokani.sign_in_failures, dokani.sign_in_sessions")

@@ -1,0 +1,1 @@
+"""Accounts widgets: the Team page (``team``): members, invitations, roles, password resets."""
