@@ -1,7 +1,8 @@
 """Backtest a policy version: replay it over a business's past returns with the shared triage engine.
 
 Each return in the chosen period is evaluated twice with ``dokani.triage.engine.evaluate`` on the same facts
-(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen) and
+(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen; for the active version itself, the
+one it replaced) and
 once under the candidate. The result counts the outcomes that change (approve / deny / review, in every
 direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
 ``policy_backtests`` so the version list can show the latest one.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -92,17 +93,32 @@ def _load(uow: UnitOfWork, policy_id: int) -> Policy:
     return row
 
 
-def _baseline_for(uow: UnitOfWork, baseline_policy_id: int | None) -> Policy:
-    """The version to compare with: the one named, else the business's active version."""
-    if baseline_policy_id is not None:
-        return _load(uow, baseline_policy_id)
-    baseline = uow.session.scalar(
-        select(Policy).where(Policy.business_id == uow.actor.business_id, Policy.is_active.is_(True))
-    )
-    if baseline is None:
-        raise Invalid("There is no active version to compare with; choose a baseline version.",
-                      {"baseline": "required when no version is active"})
-    return baseline
+def _baseline_for(uow: UnitOfWork, candidate: Policy, baseline_policy_id: int | None) -> Policy:
+    """The version to compare with: the one named, else the default (``default_baseline``); never the candidate."""
+    if baseline_policy_id is None:
+        rows = list(uow.session.scalars(select(Policy).where(Policy.business_id == uow.actor.business_id)))
+        baseline_policy_id = default_baseline(rows, candidate.id)
+        if baseline_policy_id is None:
+            raise Invalid("There is no active version to compare with; choose a baseline version.",
+                          {"baseline": "required when no version is active"})
+    if baseline_policy_id == candidate.id:
+        raise Invalid(f"A backtest compares {candidate.version} with another version; choose a different baseline.",
+                      {"baseline": "must not be the version under test"})
+    return _load(uow, baseline_policy_id)
+
+
+def default_baseline(versions: Sequence[Any], candidate_id: int) -> int | None:
+    """The id of what a backtest of `candidate_id` compares with unless told otherwise: the business's active
+    version; for the active version itself, the one retired last (the one it replaced); None without an active
+    version. `versions` are ``PolicyVersion``s or ``Policy`` rows (anything with id, state and retired_at)."""
+    active = next((v for v in versions if v.state == "active"), None)
+    if active is None:
+        return None
+    if active.id != candidate_id:
+        return active.id
+    retired = sorted((v for v in versions if v.state == "retired" and v.id != candidate_id),
+                     key=lambda v: (v.retired_at or datetime.min, v.id))
+    return retired[-1].id if retired else None
 
 
 class _Tally:
@@ -157,7 +173,7 @@ def backtest_policy(
     if since is not None and until is not None and since >= until:
         raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
     candidate = _load(uow, policy_id)
-    baseline = _baseline_for(uow, baseline_policy_id)
+    baseline = _baseline_for(uow, candidate, baseline_policy_id)
     tally = _Tally(_rules_of(baseline), _rules_of(candidate), sample_size)
     business_id = uow.actor.business_id
     total = count_returns(uow.session, business_id, since=since, until=until)

@@ -217,3 +217,22 @@ def test_the_active_version_says_how_to_roll_back(seeded_db):
     at = open_page("policies", slug="admin")
     retired = _rows(seeded_db, "SELECT version FROM policies WHERE business_id = %s AND state = 'retired'", ATLAS)
     assert any("roll back" in c.value and retired[0][0].replace(".", "\\.") in c.value for c in at.caption)
+
+
+def _compare_with(at) -> tuple[str, list[str]]:
+    box = next(s for s in at.selectbox if s.label == "Compare with")
+    return box.options[box.index], list(box.options)
+
+
+def test_backtest_compares_with_the_active_version_whichever_version_is_picked(seeded_db):
+    names = dict(_rows(seeded_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = open_page("policies", slug="admin")  # opens on the active version
+    chosen, options = _compare_with(at)
+    assert chosen == f"{names['retired']} (retired)"  # the active one is compared with the one it replaced
+    assert not [o for o in options if o.startswith(names["active"] + " (")]
+    for name in (names["retired"], names["draft"], names["retired"]):
+        at = _pick(at, name)
+        no_exceptions(at)
+        chosen, options = _compare_with(at)
+        assert chosen == f"{names['active']} (active)", name
+        assert not [o for o in options if o.startswith(name + " (")]  # never the version under test

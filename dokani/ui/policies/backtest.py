@@ -51,14 +51,9 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
             since, until = datetime.combine(picked[0], time.min), datetime.combine(picked[1], time.max)
     elif days:
         since = datetime.now() - timedelta(days=days)
-    others = [v for v in versions if v.id != version.id]
-    active = next((v for v in versions if v.state == "active"), None)
-    if not others:
-        st.info("There is no other version to compare with yet.")
+    baseline = _pick_baseline(c[1], version, versions)
+    if baseline is None:
         return None
-    default = others.index(active) if active in others else 0
-    baseline = c[1].selectbox("Compare with", others, index=default, key="bt_baseline",
-                              format_func=lambda v: f"{v.version} ({v.state})")
     c[2].write("")
     if not c[2].button("Run backtest", key="bt_run", type="primary"):
         return None
@@ -82,6 +77,21 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
             return None
         status.update(label=f"Backtest finished: {result.returns_evaluated:,} returns replayed", state="complete")
     return result
+
+
+def _pick_baseline(column, version: PolicyVersion, versions: list[PolicyVersion]) -> PolicyVersion | None:
+    """"Compare with": any other version, by default the active one (``backtest.default_baseline``). Keyed by
+    the version under test and that default, so switching versions, or a new active version, starts from it."""
+    others = {v.id: v for v in versions if v.id != version.id}
+    if not others:
+        st.info("There is no other version to compare with yet.")
+        return None
+    ids = list(others)
+    default = backtest.default_baseline(versions, version.id)
+    chosen = column.selectbox("Compare with", ids, index=ids.index(default) if default in others else 0,
+                              key=f"bt_baseline_{version.id}_{default}",
+                              format_func=lambda i: f"{others[i].version} ({others[i].state})")
+    return others[chosen]
 
 
 def show_result(result: BacktestResult) -> None:
