@@ -7,7 +7,6 @@ from pydantic import BaseModel
 from sqlalchemy import select, text, update
 
 from db.uow import UnitOfWork
-from dokani import audit
 from dokani.models import Policy
 from dokani.policies.versions import as_dict
 
@@ -127,8 +126,11 @@ def compute_metrics(uow: UnitOfWork) -> dict[int, VersionMetrics]:
 
 
 def refresh_metrics(uow: UnitOfWork) -> int:
-    """Store the computed metrics in ``policies`` where they changed (one audit row per changed version,
-    entity ``policy_metrics``, so they do not count as someone editing the version). Returns how many."""
+    """Store the computed metrics in ``policies`` where they changed; returns how many versions changed.
+
+    A cache of figures derived from the returns, refreshed when someone reads the Policies page: no one
+    changed anything, so nothing is written to the audit log (and it does not count as editing the version).
+    """
     metrics = compute_metrics(uow)
     rows = {r.id: r for r in uow.session.scalars(select(Policy).where(Policy.business_id == uow.actor.business_id))}
     changed = 0
@@ -138,14 +140,11 @@ def refresh_metrics(uow: UnitOfWork) -> int:
         if (stored == m.policy_impact_score and as_dict(row.usage_statistics) == m.usage_statistics
                 and as_dict(row.compliance_metrics) == m.compliance_metrics):
             continue
-        before = {"policy_impact_score": stored, "usage_statistics": row.usage_statistics,
-                  "compliance_metrics": row.compliance_metrics}
         uow.session.execute(
             update(Policy).where(Policy.id == policy_id).values(
                 policy_impact_score=m.policy_impact_score, usage_statistics=m.usage_statistics,
                 compliance_metrics=m.compliance_metrics)
         )
-        audit.record(uow, "policy.metrics_refreshed", "policy_metrics", policy_id, before, m.model_dump(mode="json"))
         changed += 1
     if changed:
         uow.commit()

@@ -236,3 +236,20 @@ def test_backtest_compares_with_the_active_version_whichever_version_is_picked(s
         chosen, options = _compare_with(at)
         assert chosen == f"{names['active']} (active)", name
         assert not [o for o in options if o.startswith(name + " (")]  # never the version under test
+
+
+def test_reading_the_policies_page_writes_nothing_to_the_audit_log(fresh_db):
+    before = _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0]
+    names = dict(_rows(fresh_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = open_page("policies", slug="reviewer")
+    no_exceptions(at)
+    at.session_state["policy_metrics_refreshed"] = {}  # as on the next visit, when the metrics are due again
+    at = _pick(at, names["draft"])
+    no_exceptions(at)
+    at = open_page("policies", slug="admin")
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0] == before
+    # The figures are still stored (and show on the page).
+    stored = _rows(fresh_db, "SELECT usage_statistics->>'returns' FROM policies WHERE business_id = %s AND is_active",
+                   ATLAS)[0][0]
+    assert stored is not None and int(stored) > 0
