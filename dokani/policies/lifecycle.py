@@ -172,7 +172,7 @@ def activate(uow: UnitOfWork, policy_id: int, *, expected_lock_version: int | No
         raise Conflict(f"Version {row.version} was changed by someone else since you opened it. Reload and review it first.")
     _validated_or_raise(as_dict(row.rules))
     gate_note = check_suite(uow, row, require_passing_suite, override_note)
-    action = "policy.rolled_back" if (row.retired_at is not None or row.state == "retired") else "policy.activated"
+    action = "policy.rolled_back" if row.state == "retired" else "policy.activated"
     _switch_active(uow, row, action, "; ".join(n for n in (note, gate_note) if n) or None)
     _commit(uow, "Another version was activated at the same moment. Reload and try again.")
     return get_version(uow, row.id)
@@ -181,7 +181,7 @@ def activate(uow: UnitOfWork, policy_id: int, *, expected_lock_version: int | No
 def rollback(uow: UnitOfWork, to_policy_id: int, *, note: str | None = None, **kwargs) -> PolicyVersion:
     """Roll back = activate an earlier (retired) version."""
     row = load_row(uow, to_policy_id)
-    if row.retired_at is None and row.state != "retired":
+    if row.state != "retired":
         raise NotAllowed(f"Version {row.version} has never been active; activate it instead of rolling back to it.")
     return activate(uow, to_policy_id, note=note, **kwargs)
 
@@ -209,8 +209,11 @@ def _switch_active(uow: UnitOfWork, row: Policy, action: str, note: str | None, 
         # The old one must stop being active before the new one starts (unique index): _move flushes.
         _move(uow, current, "retired", "policy.retired", when, note=f"replaced by {row.version}",
               is_active=False, retired_at=when)
+    # effective_date is when a version first took effect: a roll back keeps it (the new period is recorded in
+    # policy_activations by Postgres), and an active version carries no retired_at.
+    first_time = {} if row.state == "retired" else {"effective_date": when}
     _move(uow, row, "active", action, when, note=note or (f"replaces {current.version}" if replaces else None),
-          is_active=True, effective_date=when)
+          is_active=True, retired_at=None, **first_time)
 
 
 def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,

@@ -1,5 +1,6 @@
-"""Return-policy versions as the console reads them: the ``PolicyVersion`` model, listing, the active version
-and the one in force, a version's audit timeline, and the editor-role check every write starts with.
+"""Return-policy versions as the console reads them: the ``PolicyVersion`` model with every period it was in
+force (``policy_activations``, kept by Postgres), listing, the active version and the one in force, a version's
+audit timeline, and the editor-role check every write starts with.
 
 The writes (draft, save, schedule, activate, roll back) are in ``dokani.policies.lifecycle``.
 """
@@ -16,15 +17,23 @@ from sqlalchemy import select, text
 from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import NotAllowed, NotFound
-from dokani.models import AuditLog, Policy
+from dokani.models import AuditLog, Policy, PolicyActivation
 
 ENTITY = "policy"
 EDITOR_ROLES = ("owner", "admin")
 STATES = ("draft", "scheduled", "active", "retired")
 
 
+class PeriodInForce(BaseModel):
+    """One period a version governed the business's returns; ``ended_at`` None while it still does."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    how: str  # activated | scheduled | rolled_back | recorded (written already active or retired)
+
+
 class PolicyVersion(BaseModel):
-    """One version as the console shows it."""
+    """One version as the console shows it. ``effective_date`` is when it first took effect."""
 
     id: int
     business_id: Any
@@ -43,10 +52,19 @@ class PolicyVersion(BaseModel):
     last_changed_by: str | None = None
     last_changed_at: datetime | None = None
     last_action: str | None = None
+    periods: list[PeriodInForce] = []  # oldest first
 
     @property
     def editable(self) -> bool:
         return self.state == "draft"
+
+    @property
+    def active_since(self) -> datetime | None:
+        """The start of the period in force now (an active version), else None."""
+        open_ = [p for p in self.periods if p.ended_at is None]
+        if self.state != "active":
+            return None
+        return open_[-1].started_at if open_ else self.effective_date
 
 
 def db_now(uow: UnitOfWork) -> datetime:
@@ -67,7 +85,8 @@ def as_dict(value: Any) -> dict:
     return {}
 
 
-def _to_model(row: Policy, changed: dict[str, tuple] | None = None) -> PolicyVersion:
+def _to_model(row: Policy, changed: dict[str, tuple] | None = None,
+              periods: dict[int, list[PeriodInForce]] | None = None) -> PolicyVersion:
     who, when, action = (changed or {}).get(str(row.id), (None, None, None))
     score = row.policy_impact_score
     return PolicyVersion(
@@ -88,6 +107,7 @@ def _to_model(row: Policy, changed: dict[str, tuple] | None = None) -> PolicyVer
         last_changed_by=who,
         last_changed_at=when,
         last_action=action,
+        periods=(periods or {}).get(row.id, []),
     )
 
 
@@ -108,6 +128,20 @@ def last_changes(uow: UnitOfWork, ids: list[int]) -> dict[str, tuple]:
     return {r.entity_id: (r.actor_email or (str(r.actor_id) if r.actor_id else None), r.created_at, r.action) for r in rows}
 
 
+def periods_in_force(uow: UnitOfWork, ids: list[int]) -> dict[int, list[PeriodInForce]]:
+    """Every period each of these versions was in force, oldest first."""
+    if not ids:
+        return {}
+    out: dict[int, list[PeriodInForce]] = {}
+    for r in uow.session.scalars(
+        select(PolicyActivation)
+        .where(PolicyActivation.business_id == uow.actor.business_id, PolicyActivation.policy_id.in_(ids))
+        .order_by(PolicyActivation.started_at, PolicyActivation.id)
+    ):
+        out.setdefault(r.policy_id, []).append(PeriodInForce(started_at=r.started_at, ended_at=r.ended_at, how=r.how))
+    return out
+
+
 def list_versions(uow: UnitOfWork) -> list[PolicyVersion]:
     """Every version of the acting business, newest first, with who changed it last (from the audit log)."""
     rows = list(
@@ -117,13 +151,14 @@ def list_versions(uow: UnitOfWork) -> list[PolicyVersion]:
             .order_by(Policy.created_at.desc().nulls_last(), Policy.id.desc())
         )
     )
-    changed = last_changes(uow, [r.id for r in rows])
-    return [_to_model(r, changed) for r in rows]
+    ids = [r.id for r in rows]
+    changed, periods = last_changes(uow, ids), periods_in_force(uow, ids)
+    return [_to_model(r, changed, periods) for r in rows]
 
 
 def get_version(uow: UnitOfWork, policy_id: int) -> PolicyVersion:
     row = load_row(uow, policy_id)
-    return _to_model(row, last_changes(uow, [row.id]))
+    return _to_model(row, last_changes(uow, [row.id]), periods_in_force(uow, [row.id]))
 
 
 def active_version(uow: UnitOfWork) -> PolicyVersion | None:

@@ -253,3 +253,17 @@ def test_reading_the_policies_page_writes_nothing_to_the_audit_log(fresh_db):
     stored = _rows(fresh_db, "SELECT usage_statistics->>'returns' FROM policies WHERE business_id = %s AND is_active",
                    ATLAS)[0][0]
     assert stored is not None and int(stored) > 0
+
+
+def test_a_roll_back_keeps_the_effective_date_and_the_history_tab_lists_every_period(fresh_db):
+    policy_id, name, effective = _rows(fresh_db, "SELECT id, version, effective_date FROM policies "
+                                       "WHERE business_id = %s AND state = 'retired'", ATLAS)[0]
+    at = _pick(open_page("policies", slug="owner"), name)
+    at.button(key="act_rollback").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT state, effective_date, retired_at FROM policies WHERE id = %s", policy_id) == \
+        [("active", effective, None)]
+    periods = next(d.value for d in at.dataframe if "in force from" in d.value.columns)
+    assert list(periods["how"]) == ["rolled back to", "recorded (before the console kept history)"]
+    assert periods["until"].iloc[0] == "now (active)"
+    assert periods["in force from"].iloc[-1] == f"{effective:%Y-%m-%d %H:%M}"

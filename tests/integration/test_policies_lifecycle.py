@@ -233,3 +233,42 @@ def test_deleting_a_draft_removes_it_and_keeps_the_drafts_made_from_it(atlas):
     assert one(atlas["url"], "SELECT action FROM audit_log ORDER BY id DESC LIMIT 1") == [("policy.draft_deleted",)]
     with unit_of_work(admin) as uow, pytest.raises(NotAllowed):
         lifecycle.delete_draft(uow, atlas["v2"], 0)  # only drafts
+
+
+def test_a_roll_back_keeps_every_period_in_force_and_the_first_effective_date(atlas):
+    admin = actor_for("atlas", "admin")
+    first_effective = one(atlas["url"], "SELECT effective_date FROM policies WHERE id = %s", atlas["v2"])[0][0]
+    with unit_of_work(admin) as uow:
+        draft = lifecycle.new_draft(uow, atlas["v2"])
+    with unit_of_work(admin) as uow:
+        lifecycle.activate(uow, draft.id)
+    with unit_of_work(admin) as uow:
+        back = lifecycle.rollback(uow, atlas["v2"])
+    assert back.state == "active" and back.retired_at is None
+    assert back.effective_date == first_effective  # when it first took effect, not the roll back's time
+    assert [p.how for p in back.periods] == ["recorded", "rolled_back"]
+    earlier, now = back.periods
+    assert earlier.started_at == first_effective and earlier.ended_at is not None
+    assert now.ended_at is None and back.active_since == now.started_at > earlier.ended_at
+    with unit_of_work(admin) as uow:
+        replaced = versions.get_version(uow, draft.id)
+    assert [(p.how, p.started_at, p.ended_at) for p in replaced.periods] == \
+        [("activated", earlier.ended_at, now.started_at)]
+    assert replaced.retired_at == now.started_at
+    open_periods = one(atlas["url"], "SELECT policy_id FROM policy_activations WHERE ended_at IS NULL")
+    assert open_periods == [(atlas["v2"],)]
+
+
+def test_the_history_is_kept_by_postgres_for_every_writer_and_read_only_for_the_app(atlas):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with psycopg.connect(atlas["url"], autocommit=True) as conn:  # a tool that only knows is_active
+        conn.execute("UPDATE policies SET is_active = false WHERE id = %s", (atlas["v2"],))
+        conn.execute("UPDATE policies SET is_active = true WHERE id = %s", (atlas["v1"],))
+    assert one(atlas["url"], "SELECT state, retired_at FROM policies WHERE id = %s", atlas["v1"]) == [("active", None)]
+    assert one(atlas["url"], "SELECT how, ended_at IS NULL FROM policy_activations WHERE policy_id = %s "
+               "ORDER BY started_at", atlas["v1"]) == [("recorded", False), ("rolled_back", True)]
+    with unit_of_work(actor_for("atlas", "owner")) as uow:
+        with pytest.raises(DBAPIError):
+            uow.session.execute(text("UPDATE policy_activations SET started_at = now()"))

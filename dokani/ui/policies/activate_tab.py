@@ -26,7 +26,7 @@ def show_activate_tab(actor, version: PolicyVersion, versions: list[PolicyVersio
 
 
 def _explain_active(version: PolicyVersion, versions: list[PolicyVersion]) -> None:
-    st.success(f"This version is active since {fmt.when(version.effective_date)}.", icon=":material/verified:")
+    st.success(f"This version is active since {fmt.when(version.active_since)}.", icon=":material/verified:")
     retired = [v for v in versions if v.state == "retired"]
     st.caption("To replace it, pick a draft in **Version** above and activate or schedule it here. "
                + ("To roll back, pick a retired version (" + ", ".join(md(v.version) for v in retired[:5])

@@ -1,4 +1,5 @@
-"""The History tab: a version's audit timeline, where it was drafted from, and its usage and compliance."""
+"""The History tab: every period a version was in force, its audit timeline, where it was drafted from, and its
+usage and compliance."""
 from __future__ import annotations
 
 import pandas as pd
@@ -7,11 +8,17 @@ import streamlit as st
 from db.uow import unit_of_work
 from dokani.policies import versions as policy_versions
 from dokani.policies.versions import PolicyVersion
+from dokani.ui import format as fmt
 from dokani.ui.policies import editor
 from dokani.ui.text import plain
 
 
+HOW = {"activated": "activated", "scheduled": "took effect as scheduled", "rolled_back": "rolled back to",
+       "recorded": "recorded (before the console kept history)"}
+
+
 def show_history_tab(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> None:
+    _show_periods(version)
     with unit_of_work(actor) as uow:
         timeline = policy_versions.history(uow, version.id)
     st.markdown("**Changes**")
@@ -25,6 +32,21 @@ def show_history_tab(actor, version: PolicyVersion, versions: list[PolicyVersion
         st.caption("Drafted from:")
         plain(by_id[version.based_on_id].version)
     _show_usage(version)
+
+
+def periods_frame(version: PolicyVersion) -> pd.DataFrame:
+    """Every period the version was in force, newest first, as the page shows them."""
+    rows = [{"in force from": fmt.when(p.started_at), "until": fmt.when(p.ended_at) if p.ended_at else "now (active)",
+             "how": HOW.get(p.how, p.how)} for p in reversed(version.periods)]
+    return pd.DataFrame(rows, columns=["in force from", "until", "how"])
+
+
+def _show_periods(version: PolicyVersion) -> None:
+    st.markdown("**In force**")
+    if not version.periods:
+        st.caption("This version has never been in force.")
+    else:
+        st.dataframe(periods_frame(version), hide_index=True, width="stretch", key="policy_periods")
 
 
 def _show_usage(version: PolicyVersion) -> None:
