@@ -1,7 +1,8 @@
 """Return policies: versioned rules a business triages its returns by.
 
 - ``rules``: the rules model (``policies.rules``), validated, and loading a business's policy.
-- ``versions``: the ``PolicyVersion`` read model: listing, the active version, the one in force, a version's timeline.
+- ``versions``: the ``PolicyVersion`` read model: listing, every period a version was in force, the active
+  version, the one in force now, a version's audit timeline.
 - ``lifecycle``: draft, save, validate, schedule, activate, roll back (one audited transaction each).
 - ``names``: the next free version name, and the checks a name passes.
 - ``suite_gate``: the optional "latest scenario suite passed" gate on activation.

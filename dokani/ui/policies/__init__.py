@@ -6,6 +6,6 @@
 - ``diff_tab``: two versions' rules side by side.
 - ``backtest``: the Backtest tab: period, baseline, a run with progress, what would change.
 - ``activate_tab``: activate now, schedule, cancel a schedule, roll back.
-- ``history_tab``: the audit timeline, lineage, usage and compliance of a version.
+- ``history_tab``: every period a version was in force, its audit timeline, lineage, usage and compliance.
 - ``actions``: run one service call with flash messages and field problems; session keys shared by the tabs.
 """

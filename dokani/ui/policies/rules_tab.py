@@ -26,7 +26,8 @@ def _show_figures(version: PolicyVersion) -> None:
     head = st.columns(4)
     head[0].metric("State", version.state)
     head[1].metric("Effective", f"{version.effective_date:%Y-%m-%d}" if version.effective_date and version.state != "draft"
-                   else "—", help=fmt.when(version.effective_date) if version.effective_date else None)
+                   else "—", help=f"first took effect {fmt.when(version.effective_date)}; every period in force is "
+                                  "under History" if version.effective_date else None)
     head[2].metric("Impact score", fmt.number(version.policy_impact_score, 1))
     head[3].metric("Returns that used it", fmt.number(version.usage_statistics.get("returns")))
 
