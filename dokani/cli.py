@@ -226,11 +226,11 @@ def _policy_actors(business: str | None):
 
 def _policies_apply_due(args: argparse.Namespace) -> int:
     from db.uow import unit_of_work
-    from dokani.policies import versions as policies
+    from dokani.policies import lifecycle
 
     for name, actor in _policy_actors(args.business):
         with unit_of_work(actor) as uow:
-            applied = policies.apply_due_schedules(uow)
+            applied = lifecycle.apply_due_schedules(uow)
         for v in applied:
             print(f"{name}: {v.version} took effect (scheduled for {v.effective_date:%Y-%m-%d %H:%M})")
     return 0
@@ -240,15 +240,14 @@ def _policies_backtest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from db.uow import unit_of_work
-    from dokani.policies import backtest
-    from dokani.policies import versions as policies
+    from dokani.policies import backtest, versions
 
     actors = _policy_actors(args.business)
     if len(actors) != 1:
         return fail("--business must name exactly one business (its name or id)")
     name, actor = actors[0]
     with unit_of_work(actor) as uow:
-        wanted = next((v for v in policies.list_versions(uow) if v.version == args.version), None)
+        wanted = next((v for v in versions.list_versions(uow) if v.version == args.version), None)
     if wanted is None:
         return fail(f"{name} has no policy version {args.version!r}")
     bar = tqdm(total=0, unit="returns", desc=f"backtest {args.version}")

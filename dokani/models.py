@@ -548,3 +548,16 @@ class PolicyBacktest(Base):
     created_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
     created_by_email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("now()"))
+
+
+class PolicyActivation(Base):
+    """One period a policy version was in force; written by a trigger on ``policies`` (revision 0008)."""
+
+    __tablename__ = "policy_activations"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    policy_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("policies.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    how: Mapped[str] = mapped_column(Text)  # activated | scheduled | rolled_back | recorded

@@ -1,7 +1,8 @@
 """Backtest a policy version: replay it over a business's past returns with the shared triage engine.
 
 Each return in the chosen period is evaluated twice with ``dokani.triage.engine.evaluate`` on the same facts
-(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen) and
+(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen; for the active version itself, the
+one it replaced) and
 once under the candidate. The result counts the outcomes that change (approve / deny / review, in every
 direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
 ``policy_backtests`` so the version list can show the latest one.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -92,6 +93,71 @@ def _load(uow: UnitOfWork, policy_id: int) -> Policy:
     return row
 
 
+def _baseline_for(uow: UnitOfWork, candidate: Policy, baseline_policy_id: int | None) -> Policy:
+    """The version to compare with: the one named, else the default (``default_baseline``); never the candidate."""
+    if baseline_policy_id is None:
+        rows = list(uow.session.scalars(select(Policy).where(Policy.business_id == uow.actor.business_id)))
+        baseline_policy_id = default_baseline(rows, candidate.id)
+        if baseline_policy_id is None:
+            raise Invalid("There is no active version to compare with; choose a baseline version.",
+                          {"baseline": "required when no version is active"})
+    if baseline_policy_id == candidate.id:
+        raise Invalid(f"A backtest compares {candidate.version} with another version; choose a different baseline.",
+                      {"baseline": "must not be the version under test"})
+    return _load(uow, baseline_policy_id)
+
+
+def default_baseline(versions: Sequence[Any], candidate_id: int) -> int | None:
+    """The id of what a backtest of `candidate_id` compares with unless told otherwise: the business's active
+    version; for the active version itself, the one retired last (the one it replaced); None without an active
+    version. `versions` are ``PolicyVersion``s or ``Policy`` rows (anything with id, state and retired_at)."""
+    active = next((v for v in versions if v.state == "active"), None)
+    if active is None:
+        return None
+    if active.id != candidate_id:
+        return active.id
+    retired = sorted((v for v in versions if v.state == "retired" and v.id != candidate_id),
+                     key=lambda v: (v.retired_at or datetime.min, v.id))
+    return retired[-1].id if retired else None
+
+
+class _Tally:
+    """What the replay has counted so far: outcomes under each version, changes, refunds, a sample of flips."""
+
+    def __init__(self, base_rules: PolicyRules, cand_rules: PolicyRules, sample_size: int):
+        self.base_rules, self.cand_rules, self.sample_size = base_rules, cand_rules, sample_size
+        self.before: Counter[str] = Counter()
+        self.after: Counter[str] = Counter()
+        self.transitions: Counter[str] = Counter()
+        self.flips: list[BacktestFlip] = []
+        self.refund_change = 0.0
+        self.recorded = self.disagree = self.done = 0
+
+    def add(self, item) -> None:
+        facts = item.facts
+        before = _OUTCOME[evaluate(facts, self.base_rules).recommendation]
+        after = _OUTCOME[evaluate(facts, self.cand_rules).recommendation]
+        self.before[before] += 1
+        self.after[after] += 1
+        delta = (_refund(after, item.order_value, self.cand_rules, facts.product_category)
+                 - _refund(before, item.order_value, self.base_rules, facts.product_category))
+        self.refund_change += delta
+        decided = _RECORDED.get(item.status or "")
+        if decided:
+            self.recorded += 1
+            self.disagree += decided != after
+        if before != after:
+            self.transitions[f"{before}→{after}"] += 1
+            if len(self.flips) < self.sample_size:
+                self.flips.append(BacktestFlip(
+                    return_id=item.id, public_id=str(item.public_id), order_id=item.order_id,
+                    created_at=item.created_at, category=facts.product_category, order_value=item.order_value,
+                    before=before, after=after, refund_change=round(delta, 2),
+                    review_link=REVIEW_LINK.format(public_id=item.public_id),
+                ))
+        self.done += 1
+
+
 def backtest_policy(
     uow: UnitOfWork,
     policy_id: int,
@@ -107,68 +173,30 @@ def backtest_policy(
     if since is not None and until is not None and since >= until:
         raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
     candidate = _load(uow, policy_id)
-    if baseline_policy_id is None:
-        baseline = uow.session.scalar(
-            select(Policy).where(Policy.business_id == uow.actor.business_id, Policy.is_active.is_(True))
-        )
-        if baseline is None:
-            raise Invalid("There is no active version to compare with; choose a baseline version.",
-                          {"baseline": "required when no version is active"})
-    else:
-        baseline = _load(uow, baseline_policy_id)
-    cand_rules, base_rules = _rules_of(candidate), _rules_of(baseline)
-
+    baseline = _baseline_for(uow, candidate, baseline_policy_id)
+    tally = _Tally(_rules_of(baseline), _rules_of(candidate), sample_size)
     business_id = uow.actor.business_id
     total = count_returns(uow.session, business_id, since=since, until=until)
-    before_counts: Counter[str] = Counter()
-    after_counts: Counter[str] = Counter()
-    transitions: Counter[str] = Counter()
-    flips: list[BacktestFlip] = []
-    refund_change = 0.0
-    recorded = disagree = done = 0
     step = max(1, total // 100)
     if progress:
         progress(0, total)
     for item in iter_facts(uow.session, business_id, since=since, until=until):
-        facts = item.facts
-        before = _OUTCOME[evaluate(facts, base_rules).recommendation]
-        after = _OUTCOME[evaluate(facts, cand_rules).recommendation]
-        before_counts[before] += 1
-        after_counts[after] += 1
-        delta = (_refund(after, item.order_value, cand_rules, facts.product_category)
-                 - _refund(before, item.order_value, base_rules, facts.product_category))
-        refund_change += delta
-        decided = _RECORDED.get(item.status or "")
-        if decided:
-            recorded += 1
-            disagree += decided != after
-        if before != after:
-            transitions[f"{before}→{after}"] += 1
-            if len(flips) < sample_size:
-                flips.append(BacktestFlip(
-                    return_id=item.id, public_id=str(item.public_id), order_id=item.order_id,
-                    created_at=item.created_at, category=facts.product_category, order_value=item.order_value,
-                    before=before, after=after, refund_change=round(delta, 2),
-                    review_link=REVIEW_LINK.format(public_id=item.public_id),
-                ))
-        done += 1
-        if progress and (done % step == 0 or done == total):
-            progress(done, max(total, done))
+        tally.add(item)
+        if progress and (tally.done % step == 0 or tally.done == total):
+            progress(tally.done, max(total, tally.done))
     result = BacktestResult(
         policy_id=candidate.id, policy_version=candidate.version,
         baseline_id=baseline.id, baseline_version=baseline.version,
         period_start=since, period_end=until,
-        returns_evaluated=done, outcomes_changed=sum(transitions.values()),
-        refund_value_change=round(refund_change, 2),
-        before_counts={o: before_counts.get(o, 0) for o in OUTCOMES},
-        after_counts={o: after_counts.get(o, 0) for o in OUTCOMES},
-        transitions=dict(sorted(transitions.items())),
-        recorded_decisions=recorded, disagree_with_recorded=disagree,
-        flips=flips,
+        returns_evaluated=tally.done, outcomes_changed=sum(tally.transitions.values()),
+        refund_value_change=round(tally.refund_change, 2),
+        before_counts={o: tally.before.get(o, 0) for o in OUTCOMES},
+        after_counts={o: tally.after.get(o, 0) for o in OUTCOMES},
+        transitions=dict(sorted(tally.transitions.items())),
+        recorded_decisions=tally.recorded, disagree_with_recorded=tally.disagree,
+        flips=tally.flips,
     )
-    if store:
-        result = _store(uow, result)
-    return result
+    return _store(uow, result) if store else result
 
 
 def _store(uow: UnitOfWork, result: BacktestResult) -> BacktestResult:

@@ -217,3 +217,53 @@ def test_the_active_version_says_how_to_roll_back(seeded_db):
     at = open_page("policies", slug="admin")
     retired = _rows(seeded_db, "SELECT version FROM policies WHERE business_id = %s AND state = 'retired'", ATLAS)
     assert any("roll back" in c.value and retired[0][0].replace(".", "\\.") in c.value for c in at.caption)
+
+
+def _compare_with(at) -> tuple[str, list[str]]:
+    box = next(s for s in at.selectbox if s.label == "Compare with")
+    return box.options[box.index], list(box.options)
+
+
+def test_backtest_compares_with_the_active_version_whichever_version_is_picked(seeded_db):
+    names = dict(_rows(seeded_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = open_page("policies", slug="admin")  # opens on the active version
+    chosen, options = _compare_with(at)
+    assert chosen == f"{names['retired']} (retired)"  # the active one is compared with the one it replaced
+    assert not [o for o in options if o.startswith(names["active"] + " (")]
+    for name in (names["retired"], names["draft"], names["retired"]):
+        at = _pick(at, name)
+        no_exceptions(at)
+        chosen, options = _compare_with(at)
+        assert chosen == f"{names['active']} (active)", name
+        assert not [o for o in options if o.startswith(name + " (")]  # never the version under test
+
+
+def test_reading_the_policies_page_writes_nothing_to_the_audit_log(fresh_db):
+    before = _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0]
+    names = dict(_rows(fresh_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
+    at = open_page("policies", slug="reviewer")
+    no_exceptions(at)
+    at.session_state["policy_metrics_refreshed"] = {}  # as on the next visit, when the metrics are due again
+    at = _pick(at, names["draft"])
+    no_exceptions(at)
+    at = open_page("policies", slug="admin")
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0] == before
+    # The figures are still stored (and show on the page).
+    stored = _rows(fresh_db, "SELECT usage_statistics->>'returns' FROM policies WHERE business_id = %s AND is_active",
+                   ATLAS)[0][0]
+    assert stored is not None and int(stored) > 0
+
+
+def test_a_roll_back_keeps_the_effective_date_and_the_history_tab_lists_every_period(fresh_db):
+    policy_id, name, effective = _rows(fresh_db, "SELECT id, version, effective_date FROM policies "
+                                       "WHERE business_id = %s AND state = 'retired'", ATLAS)[0]
+    at = _pick(open_page("policies", slug="owner"), name)
+    at.button(key="act_rollback").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT state, effective_date, retired_at FROM policies WHERE id = %s", policy_id) == \
+        [("active", effective, None)]
+    periods = next(d.value for d in at.dataframe if "in force from" in d.value.columns)
+    assert list(periods["how"]) == ["rolled back to", "recorded (before the console kept history)"]
+    assert periods["until"].iloc[0] == "now (active)"
+    assert periods["in force from"].iloc[-1] == f"{effective:%Y-%m-%d %H:%M}"

@@ -145,11 +145,11 @@ def test_services_read_the_role_from_postgres_not_from_the_actor(fresh_db):
     from dataclasses import replace
 
     from dokani.returns import csv_import as importers
-    from dokani.policies import versions as policies
+    from dokani.policies import lifecycle
 
     forged = replace(actor_for("atlas", "reviewer"), role="owner")
     with unit_of_work(forged) as uow, pytest.raises(NotAllowed):
-        policies.new_draft(uow, name="forged")
+        lifecycle.new_draft(uow, name="forged")
     preview = importers.preview_returns_csv(b"order_id,customer_email,reason_for_return\nUP-9,a@example.com,x\n")
     with unit_of_work(forged) as uow, pytest.raises(NotAllowed):
         importers.import_returns(uow, preview, file_name="forged.csv")

@@ -61,9 +61,24 @@ def test_a_period_limits_the_returns_replayed(atlas):
 
 
 def test_same_rules_change_nothing(atlas):
+    same = add_policy(atlas["url"], "atlas", "v2-copy", BASE_RULES)
+    with unit_of_work(actor_for("atlas", "admin")) as uow:
+        result = backtest.backtest_policy(uow, same, store=False)
+    assert result.baseline_version == "v2"
+    assert result.outcomes_changed == 0 and result.refund_value_change == 0
+
+
+def test_a_version_is_never_compared_with_itself(atlas):
+    with unit_of_work(actor_for("atlas", "admin")) as uow:
+        with pytest.raises(Invalid) as err:
+            backtest.backtest_policy(uow, atlas["longer"], baseline_policy_id=atlas["longer"], store=False)
+    assert "baseline" in err.value.problems
+    # The active version itself is compared with the version it replaced, not with itself.
+    add_policy(atlas["url"], "atlas", "v1", {**BASE_RULES, "return_window_days": 14},
+               effective=datetime.now() - timedelta(days=120))
     with unit_of_work(actor_for("atlas", "admin")) as uow:
         result = backtest.backtest_policy(uow, atlas["active"], store=False)
-    assert result.outcomes_changed == 0 and result.refund_value_change == 0
+    assert (result.policy_version, result.baseline_version) == ("v2", "v1")
 
 
 def test_rules_the_engine_cannot_evaluate_are_refused(atlas):

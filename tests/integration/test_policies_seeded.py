@@ -8,7 +8,9 @@ import psycopg
 
 from db.demo import business
 from db.uow import unit_of_work
-from dokani.policies import versions as policies
+from dokani.policies import lifecycle
+from dokani.policies import metrics as policy_metrics
+from dokani.policies import versions as policy_versions
 from dokani.errors import Conflict
 from tests.conftest import actor_for
 
@@ -17,8 +19,8 @@ ATLAS = business("atlas").business_id
 
 def test_seeded_versions_have_states_and_metrics(seeded_db):
     with unit_of_work(actor_for("atlas", "reviewer")) as uow:
-        versions = {v.version: v for v in policies.list_versions(uow)}
-        metrics = policies.compute_metrics(uow)
+        versions = {v.version: v for v in policy_versions.list_versions(uow)}
+        metrics = policy_metrics.compute_metrics(uow)
     assert sorted(v.state for v in versions.values()) == ["active", "draft", "retired"]
     active = next(v for v in versions.values() if v.state == "active")
     with psycopg.connect(seeded_db) as c:
@@ -32,10 +34,10 @@ def test_seeded_versions_have_states_and_metrics(seeded_db):
 def test_simultaneous_activations_leave_exactly_one_active(fresh_db):
     admin, owner = actor_for("atlas", "admin"), actor_for("atlas", "owner")
     with unit_of_work(admin) as uow:
-        active = policies.active_version(uow)
-        a = policies.new_draft(uow, active.id)
+        active = policy_versions.active_version(uow)
+        a = lifecycle.new_draft(uow, active.id)
     with unit_of_work(owner) as uow:
-        b = policies.new_draft(uow, active.id)
+        b = lifecycle.new_draft(uow, active.id)
     barrier = threading.Barrier(2)
     outcome: dict[str, object] = {}
 
@@ -43,7 +45,7 @@ def test_simultaneous_activations_leave_exactly_one_active(fresh_db):
         barrier.wait()
         try:
             with unit_of_work(actor) as uow:
-                outcome[draft.version] = policies.activate(uow, draft.id).state
+                outcome[draft.version] = lifecycle.activate(uow, draft.id).state
         except Conflict as err:
             outcome[draft.version] = err
 

@@ -1,5 +1,5 @@
 """Suggested next version names."""
-from dokani.policies.versions import suggest_next_name
+from dokani.policies.names import suggest_next_name
 
 
 def test_increments_trailing_number():

@@ -12,7 +12,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dokani.policies.versions import validate
+from dokani.policies.lifecycle import validate
 from dokani.policies.rules import KNOWN_CATEGORIES, KNOWN_EVIDENCE, KNOWN_REASONS, validate_rules
 from dokani.triage.engine import CustomerHistory, ReturnFacts, evaluate
 

@@ -12,6 +12,7 @@ import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.errors import DokaniError, Invalid
+from dokani.policies import metrics
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import md  # noqa: F401 - re-exported: pages and chat widgets import it from here
 
@@ -28,14 +29,12 @@ METRICS_TTL_S = 60.0  # aggregating every return of the business takes ~1.5 s at
 def refresh_metrics_when_due(actor, force: bool = False) -> None:
     """Recompute the versions' metrics on the first run of the page, after an action, and at most once a
     minute otherwise, so clicking around the page stays quick on a large business."""
-    from dokani.policies import versions as policies
-
     stamps = st.session_state.setdefault(METRICS_REFRESHED, {})
     last = stamps.get(str(actor.business_id))
     if not force and last is not None and time.monotonic() - last < METRICS_TTL_S:
         return
     with unit_of_work(actor) as uow:
-        policies.refresh_metrics(uow)
+        metrics.refresh_metrics(uow)
     stamps[str(actor.business_id)] = time.monotonic()
 
 

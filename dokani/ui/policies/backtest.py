@@ -1,4 +1,4 @@
-"""Backtest widgets: choose a period and a baseline, run with progress, show what would change."""
+"""The Backtest tab: choose a period and a baseline, run with progress, show what would change."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -14,10 +14,26 @@ from dokani.errors import DokaniError
 from dokani.policies.versions import PolicyVersion
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import md
+from dokani.ui.policies.actions import FLASH, md
 
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "All past returns": None, "Custom dates": -1}
 DEFAULT_PERIOD = "Last 90 days"  # a large business replays ~150k returns a month: about 10 s each
+
+
+def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersion],
+                      backtests: dict[int, BacktestResult]) -> None:
+    st.caption("Replay this version over past returns with the same triage engine the queue uses, and compare "
+               "each outcome with another version's.")
+    fresh = run_controls(actor, version, versions)
+    if fresh is not None:  # stored: rerun so the version list shows it too
+        st.session_state[FLASH] = (f"Backtest stored: {fresh.outcomes_changed:,} of "
+                                   f"{fresh.returns_evaluated:,} outcomes change.")
+        st.rerun()
+    result = backtests.get(version.id)
+    if result is None:
+        st.info("This version has not been backtested yet.")
+    else:
+        show_result(result)
 
 
 def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> BacktestResult | None:
@@ -35,14 +51,9 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
             since, until = datetime.combine(picked[0], time.min), datetime.combine(picked[1], time.max)
     elif days:
         since = datetime.now() - timedelta(days=days)
-    others = [v for v in versions if v.id != version.id]
-    active = next((v for v in versions if v.state == "active"), None)
-    if not others:
-        st.info("There is no other version to compare with yet.")
+    baseline = _pick_baseline(c[1], version, versions)
+    if baseline is None:
         return None
-    default = others.index(active) if active in others else 0
-    baseline = c[1].selectbox("Compare with", others, index=default, key="bt_baseline",
-                              format_func=lambda v: f"{v.version} ({v.state})")
     c[2].write("")
     if not c[2].button("Run backtest", key="bt_run", type="primary"):
         return None
@@ -68,6 +79,21 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
     return result
 
 
+def _pick_baseline(column, version: PolicyVersion, versions: list[PolicyVersion]) -> PolicyVersion | None:
+    """"Compare with": any other version, by default the active one (``backtest.default_baseline``). Keyed by
+    the version under test and that default, so switching versions, or a new active version, starts from it."""
+    others = {v.id: v for v in versions if v.id != version.id}
+    if not others:
+        st.info("There is no other version to compare with yet.")
+        return None
+    ids = list(others)
+    default = backtest.default_baseline(versions, version.id)
+    chosen = column.selectbox("Compare with", ids, index=ids.index(default) if default in others else 0,
+                              key=f"bt_baseline_{version.id}_{default}",
+                              format_func=lambda i: f"{others[i].version} ({others[i].state})")
+    return others[chosen]
+
+
 def show_result(result: BacktestResult) -> None:
     when = fmt.when(result.created_at) if result.created_at else "just now"
     period = ("all past returns" if result.period_start is None and result.period_end is None else
@@ -78,6 +104,15 @@ def show_result(result: BacktestResult) -> None:
     if result.returns_evaluated == 0:
         st.info("No returns in this period, so nothing could be replayed. Choose a longer period.")
         return
+    _show_figures(result)
+    _show_outcomes(result)
+    if result.flips:
+        _show_flips(result)
+    elif result.outcomes_changed == 0:
+        st.caption("No return changes outcome between the two versions over this period.")
+
+
+def _show_figures(result: BacktestResult) -> None:
     m = st.columns(4)
     m[0].metric("Returns replayed", fmt.number(result.returns_evaluated))
     m[1].metric("Outcomes that change", fmt.number(result.outcomes_changed),
@@ -89,6 +124,9 @@ def show_result(result: BacktestResult) -> None:
     m[3].metric("Differs from recorded decisions", fmt.share(
         result.disagree_with_recorded / result.recorded_decisions if result.recorded_decisions else None),
         help=f"of {result.recorded_decisions} returns that were approved or denied")
+
+
+def _show_outcomes(result: BacktestResult) -> None:
     left, right = st.columns([3, 2])
     with left:
         fig = go.Figure([
@@ -104,24 +142,24 @@ def show_result(result: BacktestResult) -> None:
                          hide_index=True, width="stretch")
         else:
             st.caption("No outcome changes.")
-    if result.flips:
-        shown = len(result.flips)
-        st.markdown(f"**Returns that flip** ({'all ' if shown == result.outcomes_changed else ''}{shown:,}"
-                    f"{'' if shown == result.outcomes_changed else f' of {result.outcomes_changed:,}, the earliest'})")
-        flips = pd.DataFrame([f.model_dump() for f in result.flips])
-        st.dataframe(
-            flips[["review_link", "order_id", "created_at", "category", "order_value", "before", "after", "refund_change"]],
-            hide_index=True, width="stretch", key="bt_flips",
-            column_config={
-                "review_link": st.column_config.LinkColumn("review", display_text="open", width="small",
-                                                           help="open the return in the review panel"),
-                "order_id": st.column_config.TextColumn("order"),
-                "created_at": st.column_config.DatetimeColumn("requested", format="YYYY-MM-DD"),
-                "order_value": st.column_config.NumberColumn("order value", format="$%.2f"),
-                "before": st.column_config.TextColumn(f"under {result.baseline_version}"),
-                "after": st.column_config.TextColumn(f"under {result.policy_version}"),
-                "refund_change": st.column_config.NumberColumn("refund change ($)", format="%+.2f"),
-            },
-        )
-    elif result.outcomes_changed == 0:
-        st.caption("No return changes outcome between the two versions over this period.")
+
+
+def _show_flips(result: BacktestResult) -> None:
+    shown = len(result.flips)
+    st.markdown(f"**Returns that flip** ({'all ' if shown == result.outcomes_changed else ''}{shown:,}"
+                f"{'' if shown == result.outcomes_changed else f' of {result.outcomes_changed:,}, the earliest'})")
+    flips = pd.DataFrame([f.model_dump() for f in result.flips])
+    st.dataframe(
+        flips[["review_link", "order_id", "created_at", "category", "order_value", "before", "after", "refund_change"]],
+        hide_index=True, width="stretch", key="bt_flips",
+        column_config={
+            "review_link": st.column_config.LinkColumn("review", display_text="open", width="small",
+                                                       help="open the return in the review panel"),
+            "order_id": st.column_config.TextColumn("order"),
+            "created_at": st.column_config.DatetimeColumn("requested", format="YYYY-MM-DD"),
+            "order_value": st.column_config.NumberColumn("order value", format="$%.2f"),
+            "before": st.column_config.TextColumn(f"under {result.baseline_version}"),
+            "after": st.column_config.TextColumn(f"under {result.policy_version}"),
+            "refund_change": st.column_config.NumberColumn("refund change ($)", format="%+.2f"),
+        },
+    )

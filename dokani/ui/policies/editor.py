@@ -1,4 +1,5 @@
-"""Policy version widgets: the version list, the rules as a form and as JSON, the draft editor."""
+"""Policy rules widgets: the rules as a read-only table, the draft editor as a form and as JSON, field problems
+next to their fields, and the usage and compliance figures as labelled rows."""
 from __future__ import annotations
 
 import json
@@ -8,44 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dokani.policies.versions import PolicyVersion
 from dokani.policies.rules import KNOWN_CATEGORIES, KNOWN_EVIDENCE, KNOWN_REASONS, PolicyRules
 from dokani.ui import format as fmt
 from dokani.ui.text import md
 
-STATE_BADGE = {"draft": "draft", "scheduled": "scheduled", "active": "active", "retired": "retired"}
 KNOWN_FIELDS = set(PolicyRules.model_fields)
-
-
-def version_table(versions: list[PolicyVersion], backtests: dict[int, Any]) -> pd.DataFrame:
-    rows = []
-    for v in versions:
-        bt = backtests.get(v.id)
-        rows.append({
-            "version": v.version,
-            "state": STATE_BADGE.get(v.state, v.state),
-            # a draft has no effective date yet (whatever an imported row says)
-            "effective": fmt.when(v.effective_date) if v.effective_date and v.state != "draft" else "—",
-            "last changed by": v.last_changed_by or "no edits recorded",
-            "changed at": fmt.when(v.last_changed_at) if v.last_changed_at else "—",
-            "impact score": v.policy_impact_score,
-            "returns": v.usage_statistics.get("returns"),
-            "latest backtest": (f"{bt.outcomes_changed} of {bt.returns_evaluated} change vs {bt.baseline_version}"
-                                if bt else "not run"),
-        })
-    return pd.DataFrame(rows)
-
-
-def show_versions(versions: list[PolicyVersion], backtests: dict[int, Any]) -> None:
-    st.dataframe(
-        version_table(versions, backtests), hide_index=True, width="stretch", key="policy_versions_table",
-        column_config={
-            "impact score": st.column_config.ProgressColumn(
-                "impact score", min_value=0, max_value=100, format="%.1f",
-                help="0–100; empty while no return used the version. Formula under “How metrics are computed”."),
-        },
-    )
-
 
 LABELS = {
     "return_window_days": "Return window (days)",
@@ -171,6 +139,20 @@ def _number(value: Any, default: float) -> float:
 def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
     """Edit the known fields; returns the rules with every other key kept as it was."""
     out = dict(rules)
+    _limits(out, rules, key, problems)
+    _lists(out, rules, key, problems)
+    _calls(out, rules, key)
+    out["category_overrides"] = _overrides(rules, key)
+    _problem(problems, "category_overrides")
+    other = {k: v for k, v in rules.items() if k not in KNOWN_FIELDS}
+    if other:
+        st.caption("Other keys in this version (kept as they are when you save):")
+        st.json(other, expanded=False)
+    return out
+
+
+def _limits(out: dict, rules: dict, key: str, problems: dict[str, str]) -> None:
+    """Window, value thresholds, risk thresholds and call length."""
     c = st.columns(3)
     with c[0]:
         out["return_window_days"] = int(st.number_input(
@@ -205,25 +187,33 @@ def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
     if "" in problems or "rules" in problems:
         st.error(md(problems.get("") or problems.get("rules")), icon=ERROR_ICON)
 
-    def multi(label: str, field: str, known: tuple[str, ...]) -> None:
+
+def _lists(out: dict, rules: dict, key: str, problems: dict[str, str]) -> None:
+    """Evidence, reasons, high-risk categories (known values plus any the version holds) and fraud flags."""
+    for label, field, known in (("Required evidence", "required_evidence", KNOWN_EVIDENCE),
+                                ("Acceptable reasons", "acceptable_reasons", KNOWN_REASONS),
+                                ("High-risk categories", "high_risk_categories", KNOWN_CATEGORIES)):
         current = _listish(rules.get(field))
         options = list(dict.fromkeys([*known, *current]))
         out[field] = st.multiselect(label, options, default=current, key=f"{key}_{field}")
         _problem(problems, field)
-
-    multi("Required evidence", "required_evidence", KNOWN_EVIDENCE)
-    multi("Acceptable reasons", "acceptable_reasons", KNOWN_REASONS)
-    multi("High-risk categories", "high_risk_categories", KNOWN_CATEGORIES)
     flags = st.text_input("Fraud flags that stop auto-approval (comma separated)",
                           value=", ".join(map(str, _listish(rules.get("fraud_flags")))), key=f"{key}_flags")
     out["fraud_flags"] = [f.strip() for f in flags.split(",") if f.strip()]
     _problem(problems, "fraud_flags")
+
+
+def _calls(out: dict, rules: dict, key: str) -> None:
     c = st.columns(3)
     out["allow_voice_calls"] = c[0].checkbox("Allow voice calls", value=bool(rules.get("allow_voice_calls", True)),
                                              key=f"{key}_voice")
     out["allow_video_calls"] = c[1].checkbox("Allow video calls", value=bool(rules.get("allow_video_calls", False)),
                                              key=f"{key}_video")
     out["record_calls"] = c[2].checkbox("Record calls", value=bool(rules.get("record_calls", True)), key=f"{key}_record")
+
+
+def _overrides(rules: dict, key: str) -> dict[str, dict]:
+    """The per-category overrides table; unknown keys inside an override are kept."""
     st.caption("Per-category overrides (leave a cell empty to use the general rule). Known categories: "
                + ", ".join(KNOWN_CATEGORIES))
     edited = st.data_editor(
@@ -241,19 +231,13 @@ def rules_form(rules: dict, key: str, problems: dict[str, str]) -> dict:
         category = str(row.get("category") or "").strip()
         if not category:
             continue
-        o = dict(previous.get(category) or {})  # unknown keys inside an override are kept too
+        o = dict(previous.get(category) or {})
         for field in ("return_window_days", "restocking_fee_pct"):
             value = row.get(field)
             o[field] = None if value is None or pd.isna(value) else (int(value) if field == "return_window_days" else float(value))
         o["final_sale"] = bool(row.get("final_sale")) if not pd.isna(row.get("final_sale")) else False
         overrides[category] = o
-    out["category_overrides"] = overrides
-    _problem(problems, "category_overrides")
-    other = {k: v for k, v in rules.items() if k not in KNOWN_FIELDS}
-    if other:
-        st.caption("Other keys in this version (kept as they are when you save):")
-        st.json(other, expanded=False)
-    return out
+    return overrides
 
 
 def rules_json_editor(rules: dict, key: str, problems: dict[str, str]) -> str:

@@ -1,0 +1,106 @@
+"""The calls report: filters, figures, calls per day and per persona, the paged list of calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from db.uow import unit_of_work
+from dokani.calls import analytics as calls
+from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
+from dokani.ui import format as fmt
+from dokani.ui import pager
+from dokani.ui.period import period_picker
+
+PAGER = "calls"
+
+
+@dataclass
+class CallsReport:
+    summary: CallSummary
+    per_day: pd.DataFrame
+    personas: pd.DataFrame
+    page: CallPage
+
+
+def call_filter() -> CallFilter:
+    """Period, provider, type and status; a changed filter starts the list again at its first page."""
+    top = st.columns([3, 1, 1, 1])
+    with top[0]:
+        period = period_picker("calls_period")
+    provider = top[1].selectbox("Provider", ["All", "elevenlabs", "tavus"], key="calls_provider")
+    call_type = top[2].selectbox("Type", ["All", "voice", "video"], key="calls_type")
+    status = top[3].selectbox("Status", ["All", "completed", "in_progress", "failed", "abandoned"], key="calls_status")
+    flt = CallFilter(
+        period=period,
+        provider=None if provider == "All" else provider,
+        call_type=None if call_type == "All" else call_type,
+        status=None if status == "All" else status,
+    )
+    filter_key = flt.model_dump_json(exclude={"period"}) + str(period.end.date()) + str(period.start.date())
+    if st.session_state.get("calls_filter_key") != filter_key:
+        st.session_state["calls_filter_key"] = filter_key
+        pager.reset(PAGER)
+    return flt
+
+
+def read_calls(actor, flt: CallFilter) -> CallsReport:
+    with unit_of_work(actor) as uow:
+        return CallsReport(
+            summary=calls.call_summary(uow, flt),
+            per_day=calls.calls_per_day(uow, flt),
+            personas=calls.quality_by_persona(uow, flt),
+            page=calls.list_calls(uow, flt, after=pager.current_cursor(PAGER)),
+        )
+
+
+def show_figures(summary: CallSummary) -> None:
+    m = st.columns(4)
+    m[0].metric("Calls", fmt.number(summary.calls))
+    m[1].metric("Completed", fmt.share(summary.completed / summary.calls))
+    m[2].metric("Avg duration", fmt.duration_s(summary.avg_duration_s))
+    m[3].metric("Avg quality (0–5)", fmt.number(summary.avg_quality, 2))
+    m = st.columns(4)
+    m[0].metric("Latency p50", fmt.NO_DATA if summary.latency_p50_ms is None else f"{summary.latency_p50_ms:,.0f} ms")
+    m[1].metric("Latency p95", fmt.NO_DATA if summary.latency_p95_ms is None else f"{summary.latency_p95_ms:,.0f} ms")
+    m[2].metric("Resolved", fmt.share(summary.resolution_rate),
+                help="calls whose analytics say resolved ÷ calls with a resolution")
+    m[3].metric("Avg sentiment (−1…1)", fmt.number(summary.avg_sentiment, 2))
+    if summary.with_analytics < summary.calls:
+        st.caption(f"{summary.calls - summary.with_analytics} of {summary.calls} calls have no analytics yet; "
+                   "latency, resolution and sentiment count only the others.")
+
+
+def show_charts(per_day: pd.DataFrame, personas: pd.DataFrame) -> None:
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Calls per day")
+        fig = px.bar(per_day, x="day", y="calls", color="provider", height=300)
+        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+        st.plotly_chart(fig, width="stretch")
+    with right:
+        st.subheader("By persona")
+        st.dataframe(personas, hide_index=True, width="stretch")
+
+
+def show_call_list(page: CallPage) -> CallRow | None:
+    """This page of calls with Previous / Next, and the call chosen to read (None until one is)."""
+    st.subheader("Calls")
+    table = [
+        {"when": fmt.when(c.created_at), "type": c.call_type, "provider": c.provider, "status": c.status,
+         "duration": fmt.duration_s(c.duration_seconds), "quality": c.call_quality_score, "persona": c.persona or "—",
+         "resolution": c.resolution or "—"}
+        for c in page.rows
+    ]
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={"quality": st.column_config.NumberColumn("quality (0–5)", format="%.2f")},
+    )
+    pager.controls(PAGER, page.next_cursor)
+    labels = {i: f"{fmt.when(c.created_at)} · {c.call_type} · {c.persona or c.provider} · {c.status}"
+              for i, c in enumerate(page.rows)}
+    chosen = st.selectbox("Open call", list(labels), format_func=labels.get, index=None,
+                          placeholder="Choose a call to read its transcript", key="calls_open")
+    return None if chosen is None else page.rows[chosen]
