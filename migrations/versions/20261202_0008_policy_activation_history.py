@@ -30,7 +30,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
