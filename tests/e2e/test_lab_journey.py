@@ -67,7 +67,7 @@ def test_a_short_chat_opens_a_test_return(app_server, page, fresh_db):
 
 def test_a_long_chat_keeps_every_message_in_the_session(app_server, page, fresh_db):
     """Issue 16: the third message was lost and the page fell back to "New test session…"."""
-    open_as(page, app_server, "chat", user("atlas", "tester").user_id)
+    open_as(page, app_server, "chat", user("atlas", "tester"))
     expect(page.locator("h1").first).to_contain_text("Chat test lab")
     said = ["Hello, first message", "What is your return policy?", "How long do I have to return shoes?",
             "Can I speak to a human?", "Thanks, bye"]

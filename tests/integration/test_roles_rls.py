@@ -306,26 +306,26 @@ def test_a_viewer_may_apply_a_due_schedule_and_refresh_metrics_through_the_servi
     """The Policies page does both for whoever opens it (dokani.policies.versions); a viewer must not get an error."""
     from datetime import datetime, timedelta
 
-    from dokani.policies import versions as policies
+    from dokani.policies import lifecycle, metrics, versions
 
     with psycopg.connect(fresh_db, autocommit=True) as c:
         c.execute("INSERT INTO auth.users (id, email) VALUES (%s, 'viewer@atlas.example')", (VIEWER_ID,))
         c.execute("INSERT INTO business_members (business_id, user_id, role) VALUES (%s, %s, 'viewer')", (ATLAS, VIEWER_ID))
         active = c.execute("SELECT id, version FROM policies WHERE business_id = %s AND is_active", (ATLAS,)).fetchone()
     with unit_of_work(actor_for("atlas", "admin")) as uow:
-        draft = policies.new_draft(uow, active[0], name="rls-scheduled")
+        draft = lifecycle.new_draft(uow, active[0], name="rls-scheduled")
     when = datetime.now() + timedelta(days=1)
     with unit_of_work(actor_for("atlas", "admin")) as uow:
-        policies.schedule(uow, draft.id, when)
+        lifecycle.schedule(uow, draft.id, when)
     with unit_of_work(as_role("viewer")) as uow:
-        applied = policies.apply_due_schedules(uow, now=when + timedelta(minutes=1))
+        applied = lifecycle.apply_due_schedules(uow, now=when + timedelta(minutes=1))
     assert [v.version for v in applied] == ["rls-scheduled"]
     with unit_of_work(as_role("viewer")) as uow:
-        policies.refresh_metrics(uow)
+        metrics.refresh_metrics(uow)
     with unit_of_work(as_role("viewer")) as uow:
-        states = {v.version: v.state for v in policies.list_versions(uow)}
+        states = {v.version: v.state for v in versions.list_versions(uow)}
         assert states["rls-scheduled"] == "active" and states[active[1]] == "retired"
-        assert policies.refresh_metrics(uow) == 0  # stored: nothing left to refresh
+        assert metrics.refresh_metrics(uow) == 0  # stored: nothing left to refresh
 
 
 def test_the_audit_log_is_written_only_in_your_own_name_and_never_rewritten(world):
