@@ -89,29 +89,35 @@ button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; border: 0; border-ra
 <body><main>
 <h1>Dokani console</h1><p class="lead">Sign in to work on your shop's returns.</p>
 {message}
-<form method="post" action="{action}">
+{body}
+</main></body></html>"""
+
+_SIGN_IN_FORM = """<form method="post" action="{action}">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" required value="{email}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-{demo}
-</main></body></html>"""
+{demo}"""
 
 
-def sign_in_page(next_path: str = "/", email: str = "", error: str | None = None, notice: str | None = None,
-                 status_code: int = 200) -> HTMLResponse:
+def _page(body: str, error: str | None = None, notice: str | None = None, status_code: int = 200) -> HTMLResponse:
+    """The console's own small pages (sign-in, set password): `body` is HTML built here, messages are escaped."""
     message = ""
     if error:
         message = f"<div class='error' role='alert'>{html.escape(error)}</div>"
     elif notice:
         message = f"<div class='notice' role='status'>{html.escape(notice)}</div>"
-    body = _PAGE.format(
-        message=message, action=html.escape(f"{SIGN_IN}?next={quote(next_path)}"), email=html.escape(email),
-        demo=_demo_accounts_html(),
-    )
-    return HTMLResponse(body, status_code=status_code, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(_PAGE.format(message=message, body=body), status_code=status_code,
+                        headers={"Cache-Control": "no-store"})
+
+
+def sign_in_page(next_path: str = "/", email: str = "", error: str | None = None, notice: str | None = None,
+                 status_code: int = 200) -> HTMLResponse:
+    form = _SIGN_IN_FORM.format(action=html.escape(f"{SIGN_IN}?next={quote(next_path)}"), email=html.escape(email),
+                                demo=_demo_accounts_html())
+    return _page(form, error=error, notice=notice, status_code=status_code)
 
 
 async def sign_in_route(request: Request) -> Response:
@@ -159,13 +165,6 @@ _SET_FORM = """<form method="post" action="{action}">
 </form>"""
 
 
-def _page(inner: str, message: str = "", status_code: int = 200) -> HTMLResponse:
-    head, tail = _PAGE.split("{message}", 1)
-    head = head.replace("{{", "{").replace("}}", "}")
-    tail = tail[tail.index("</form>") + len("</form>"):].replace("{demo}", "")
-    return HTMLResponse(head + message + inner + tail, status_code=status_code, headers={"Cache-Control": "no-store"})
-
-
 async def set_password_route(request: Request) -> Response:
     from dokani.accounts.password_links import link_email, use_link
     from dokani.accounts.passwords import MIN_LENGTH
@@ -174,8 +173,8 @@ async def set_password_route(request: Request) -> Response:
     token = request.query_params.get("token") or ""
     email = await anyio.to_thread.run_sync(link_email, token)
     if email is None:
-        return _page("", "<div class='error' role='alert'>This link has expired or was already used. "
-                         "Ask an owner or admin of your business for a new one.</div>", status_code=404)
+        return _page("", error="This link has expired or was already used. "
+                               "Ask an owner or admin of your business for a new one.", status_code=404)
     form_html = _SET_FORM.format(action=html.escape(f"{SET_PASSWORD}?token={quote(token)}"), email=html.escape(email),
                                  min_length=MIN_LENGTH)
     if request.method == "GET":
@@ -184,7 +183,7 @@ async def set_password_route(request: Request) -> Response:
     try:
         await anyio.to_thread.run_sync(use_link, token, str(form.get("password") or ""), str(form.get("repeated") or ""))
     except Invalid as err:
-        return _page(form_html, f"<div class='error' role='alert'>{html.escape(str(err))}</div>", status_code=400)
+        return _page(form_html, error=str(err), status_code=400)
     return sign_in_page("/", email=email, notice="Your password is set. Sign in with it now.")
 
 

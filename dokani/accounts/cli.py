@@ -16,11 +16,6 @@ from sqlalchemy import text
 ROLES = ("owner", "admin", "reviewer", "tester", "viewer")
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def _read_password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -32,10 +27,22 @@ def _read_password(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _fail(message: str) -> int:
+    from dokani.cli import fail
+
+    return fail(f"error: {message}")
+
+
+def _business_id(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
 def _engine():
-    from db.engine import owner_engine
+    from db.engine import owner_engine, owner_url
     from db.migrate import upgrade
-    from db.engine import owner_url
 
     upgrade(owner_url())
     return owner_engine()
@@ -47,9 +54,8 @@ def _add(args: argparse.Namespace) -> int:
     from dokani.accounts.sign_in import normalise_email
     from dokani.errors import Invalid
 
-    try:
-        business = UUID(args.business)
-    except ValueError:
+    business = _business_id(args.business)
+    if business is None:
         return _fail(f"--business takes a business id (a UUID), not {args.business!r}")
     email = normalise_email(args.email)
     if "@" not in email or "\x00" in email or len(email) > 320:
@@ -119,11 +125,8 @@ def _passwd(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    if args.business:
-        try:
-            UUID(args.business)
-        except ValueError:
-            return _fail(f"--business takes a business id (a UUID), not {args.business!r}")
+    if args.business and _business_id(args.business) is None:
+        return _fail(f"--business takes a business id (a UUID), not {args.business!r}")
     with _engine().connect() as conn:
         rows = conn.execute(
             text("SELECT p.business_name, m.role, coalesce(m.email, u.email), m.display_name, "

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from db.uow import Actor
 
-
-def review_link(public_id: UUID | str, actor: Actor | None = None) -> str:
+def review_link(public_id: UUID | str) -> str:
     """The review panel of one return (`/returns?return=...`)."""
     return f"/returns?return={public_id}"

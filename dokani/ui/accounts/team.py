@@ -8,6 +8,7 @@ from db.uow import Actor, unit_of_work
 from dokani.accounts import team
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
+from dokani.ui.text import md
 
 LINK_KEY = "team_last_link"
 
@@ -38,7 +39,7 @@ def show_flash() -> None:
     if link := st.session_state.pop(LINK_KEY, None):
         who, url = link
         st.info("Pass this one-time link on to the person; it is shown only now.", icon=":material/link:")
-        st.caption(f"Set-password link for {who}")
+        st.caption(f"Set-password link for {md(who)}")
         st.code(url, language=None)
 
 

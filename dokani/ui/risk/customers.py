@@ -60,7 +60,7 @@ def _show_customer(actor, email: str) -> None:
     right.markdown("**Behaviour patterns**")
     right.json(profile.behavior_patterns or {}, expanded=True)
     st.markdown("**Returns**")
-    returns = profile.returns.assign(review=profile.returns["public_id"].map(lambda p: review_link(p, actor)))
+    returns = profile.returns.assign(review=profile.returns["public_id"].map(review_link))
     st.dataframe(
         returns.drop(columns=["public_id"]), hide_index=True, width="stretch",
         column_config={"review": st.column_config.LinkColumn("review", display_text="open")},
