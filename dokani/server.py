@@ -31,7 +31,7 @@ SIGN_OUT = "/sign-out"
 # Paths that are not console pages: Streamlit's own routes and assets, and ours.
 SET_PASSWORD = "/set-password"
 _NOT_PAGES = ("/_stcore", "/static", "/media", "/component", "/app/static", SIGN_IN, SIGN_OUT, SET_PASSWORD,
-              "/healthz", "/auth/", "/oauth2callback")
+              "/healthz", "/auth/", "/oauth2callback", "/exports/")
 SSO_COOKIE = "_streamlit_user"  # Streamlit's signed identity cookie after st.login
 SSO_START = "/?sso=1"  # the console hands over to the identity provider (st.login) on this URL
 
@@ -275,6 +275,8 @@ class SignInFirst:
 
 def create_app():
     import streamlit as st
+
+    from dokani.returns.export_http import export_routes
     from starlette.middleware import Middleware
 
     return st.App(
@@ -284,6 +286,7 @@ def create_app():
             Route(SIGN_OUT, sign_out_route, methods=["GET", "POST"]),
             Route(SET_PASSWORD, set_password_route, methods=["GET", "POST"]),
             Route("/healthz", health_route, methods=["GET"]),
+            *export_routes(),
         ],
         middleware=[Middleware(SignInFirst)],
     )
