@@ -162,3 +162,19 @@ def calls_about_return(uow: UnitOfWork, return_request_id: int) -> list[ReturnCa
             WHERE l.business_id = :b AND l.return_request_id = :r ORDER BY c.created_at
         """), {"b": uow.actor.business_id, "r": return_request_id}).mappings().all()
     return [ReturnCall(**r) for r in rows]
+
+
+class ReturnConversation(BaseModel):
+    channel: str
+    status: str | None
+    current_intent: str | None
+    escalation_level: int | None
+    updated_at: object
+
+
+def conversations_about_return(uow: UnitOfWork, return_request_id: int) -> list[ReturnConversation]:
+    rows = uow.session.execute(
+        text("SELECT channel, status, current_intent, escalation_level, updated_at FROM conversation_sessions "
+             "WHERE business_id = :b AND return_request_id = :r ORDER BY created_at"),
+        {"b": uow.actor.business_id, "r": return_request_id}).mappings().all()
+    return [ReturnConversation(**r) for r in rows]

@@ -103,3 +103,13 @@ def test_viewers_see_no_webhook_settings(seeded_db):
     no_exceptions(at)
     assert any("for owners and admins" in c.value for c in at.caption)
     assert not [b for b in at.button if b.label == "Set / rotate"]
+
+
+def test_the_review_panel_lists_the_calls_about_the_return(fresh_db):
+    public_id = _import_with_link(fresh_db)
+    at = open_page("returns", query={"return": str(public_id)})
+    no_exceptions(at)
+    frames = [df.value for df in at.dataframe]
+    calls = next(f for f in frames if "linked by" in getattr(f, "columns", []))
+    assert list(calls["linked by"]) == ["order id given when the call started"]
+    assert list(calls["call"]) == ["voice · elevenlabs"]
