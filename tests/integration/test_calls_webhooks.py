@@ -152,3 +152,24 @@ def test_the_webhook_role_sees_one_business_and_no_secrets(fresh_db, secrets):
         s.execute(text("SELECT * FROM business_members")).all()
     with webhooks.webhook_session(None) as s:
         assert s.execute(text("SELECT count(*) FROM call_sessions")).scalar() == 0
+
+
+def test_only_owners_and_admins_see_webhook_secrets(fresh_db, secrets):
+    from tests.conftest import actor_for
+
+    def visible(slug):
+        with unit_of_work(actor_for("atlas", slug)) as uow:
+            return uow.session.execute(text("SELECT count(*) FROM call_webhook_secrets")).scalar()
+
+    assert visible("owner") == 2 and visible("admin") == 2
+    assert visible("reviewer") == 0 and visible("viewer") == 0
+    with unit_of_work(actor_for("bloom")) as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM call_webhook_secrets")).scalar() == 0
+
+
+def test_a_reviewer_cannot_write_the_event_ledger(fresh_db):
+    from tests.conftest import actor_for
+
+    with unit_of_work(actor_for("atlas", "reviewer")) as uow, pytest.raises(ProgrammingError):
+        uow.session.execute(text("INSERT INTO call_events (business_id, provider, event_type, event_key, source, payload) "
+                                 "VALUES (:b, 'tavus', 'x', 'k', 'file', '{}')"), {"b": business("atlas").business_id})
