@@ -53,15 +53,25 @@ def _import_calls(args: argparse.Namespace) -> int:
     if problem:
         return fail(problem)
     actor, name = who
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, desc=f"import into {name[:24]}", unit="event", disable=args.quiet)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
     try:
         with unit_of_work(actor) as uow:
-            summary = import_call_files(uow, files, source="file")
+            summary = import_call_files(uow, files, source="file", progress=progress)
             uow.commit()
     except DokaniError as err:
+        bar.close()
         print(f"cannot import: {err}", file=sys.stderr)
         for key, detail in list(getattr(err, "problems", {}).items())[1:]:
             print(f"  {key}: {detail}", file=sys.stderr)
         return 2
+    bar.close()
     print(f"{name}: {summary.describe()}")
     return 0
 
@@ -95,6 +105,7 @@ def register_calls(sub) -> None:
     p = sub.add_parser("import-calls", help="import ElevenLabs / Tavus event files (all checked before any write)")
     p.add_argument("files", nargs="+", metavar="FILE", help="JSON file: one event, or an array of events")
     p.add_argument("--business", required=True, metavar="ID", help="business id (UUID)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_import_calls)
     s = sub.add_parser("webhook-secret", help="set or rotate a business's ElevenLabs secret / Tavus URL token")
     s.add_argument("--business", required=True, metavar="ID", help="business id (UUID)")

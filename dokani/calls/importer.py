@@ -14,7 +14,8 @@ admin for files and uploads, ``dokani_webhook`` for the webhook receiver); every
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from datetime import timedelta
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -163,16 +164,25 @@ def record_event(session: Session, business_id: UUID, ev: ImportEvent, raw: dict
 
 
 def mark_processed(session: Session, business_id: UUID, event_id: int, call_id: UUID) -> None:
+    # A processed audio event's MP3 lives in audio_chunks: the ledger keeps the envelope, not a second copy.
     session.execute(
-        text("UPDATE call_events SET status = 'processed', error = NULL, attempts = attempts + 1, "
-             "call_session_id = :c, processed_at = now() AT TIME ZONE 'utc' WHERE id = :id AND business_id = :b"),
-        {"c": call_id, "id": event_id, "b": business_id})
+        text("""
+            UPDATE call_events SET status = 'processed', error = NULL, attempts = attempts + 1, call_session_id = :c,
+              processed_at = now() AT TIME ZONE 'utc',
+              payload = CASE WHEN event_type = 'post_call_audio' AND payload #> '{data,full_audio}' IS NOT NULL
+                             THEN jsonb_set(payload, '{data,full_audio}', '"(stored in audio_chunks)"')
+                             ELSE payload END
+            WHERE id = :id AND business_id = :b
+        """), {"c": call_id, "id": event_id, "b": business_id})
 
 
-def import_events(session: Session, business_id: UUID, events: list[SourcedEvent], source: str) -> ImportSummary:
+def import_events(session: Session, business_id: UUID, events: list[SourcedEvent], source: str,
+                  progress: Callable[[int, int], None] | None = None) -> ImportSummary:
     check_resolvable(session, business_id, events)
     summary = ImportSummary()
-    for s in events:
+    for done, s in enumerate(events, 1):
+        if progress:
+            progress(done, len(events))
         event_id, status = record_event(session, business_id, s.event, s.raw, source, s.name)
         if status == "processed":
             summary.duplicates += 1
@@ -282,7 +292,6 @@ def _update_call(session: Session, call: Any, ev: ImportEvent) -> float | None:
               is_active = CASE WHEN :status IN ('completed', 'failed') THEN false
                                WHEN :status = 'in_progress' THEN true ELSE is_active END,
               tavus_replica_id = coalesce(tavus_replica_id, :replica),
-              session_url = coalesce(session_url, :url),
               provider_data = coalesce(provider_data, '{}') || CAST(:pdata AS jsonb),
               webhook_data = coalesce(webhook_data, '{}') || CAST(:wdata AS jsonb),
               updated_at = now() AT TIME ZONE 'utc'
@@ -290,7 +299,7 @@ def _update_call(session: Session, call: Any, ev: ImportEvent) -> float | None:
         """), {"status": status, "started": ev.started_at, "ended": ended,
                "duration": duration if ev.event_type != "application.recording_ready" else None,
                "replica": ev.replica_id if ev.provider == "tavus" else None,
-               "url": None, "pdata": _j(patch), "wdata": _j(webhook), "id": call.id})
+               "pdata": _j(patch), "wdata": _j(webhook), "id": call.id})
     if status in FINAL or ev.turns is not None:
         intent = next((str(d.value) for d in ev.data_collection if d.data_collection_id in ("intent", "customer_intent")
                        and d.value not in (None, "")), None)
@@ -340,8 +349,6 @@ def _replace_transcript(session: Session, call: Any, ev: ImportEvent) -> None:
                    "at": started, "meta": _j({"source": ev.event_type, **turn.metadata})})
     if call.conversation:
         session.execute(text("DELETE FROM conversation_messages WHERE session_id = :s"), {"s": call.conversation})
-        from datetime import timedelta
-
         for seq, turn in enumerate(ev.turns or []):
             session.execute(
                 text("INSERT INTO conversation_messages (session_id, content, message_type, metadata, timestamp) "

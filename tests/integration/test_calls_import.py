@@ -45,7 +45,9 @@ def test_elevenlabs_call_is_imported_with_transcript_metrics_audio_and_state(fre
     assert m["evaluation"] == {"issue_resolved": "success", "policy_cited": "failure"}
     assert [e["type"] for e in metrics["events"]] == ["post_call_transcription", "post_call_audio"]
     audio = one("SELECT format, length(audio_data) AS n FROM audio_chunks WHERE session_id = :c", c=call["id"])
-    assert audio["format"] == "mp3" and audio["n"] > 100
+    assert audio["format"] == "mp3" and audio["n"] == len(payload(EL_AUDIO)["data"]["full_audio"])
+    ledger = one("SELECT payload #>> '{data,full_audio}' AS a FROM call_events WHERE event_type = 'post_call_audio'")
+    assert ledger["a"] == "(stored in audio_chunks)"  # one copy of the MP3, not two
     state = one("SELECT s.current_intent, cs.channel, cs.customer_email, cs.status, "
                 "(SELECT count(*) FROM conversation_messages m WHERE m.session_id = cs.id) AS messages "
                 "FROM ai_conversation_state s JOIN conversation_sessions cs ON cs.id = s.session_id WHERE s.id = :s",
