@@ -58,6 +58,8 @@ def test_evaluation_filter_and_outcome_figures_come_from_the_database(fresh_db):
     assert _metric(at, "Success (provider evaluation)") == "100%" or _metric(at, "Success").startswith("100")
     assert _metric(at, "Linked to a return") == "100%" or _metric(at, "Linked").startswith("100")
     assert any("412 credits over 1 call" in c.value for c in at.caption)
+    assert _metric(at, "Criterion: issue") == _metric(at, "Success (provider evaluation)")  # ids escaped
+    assert _metric(at, "Criterion: policy").startswith("0")
 
 
 def test_a_reviewer_corrects_the_link(fresh_db):
@@ -113,3 +115,27 @@ def test_the_review_panel_lists_the_calls_about_the_return(fresh_db):
     calls = next(f for f in frames if "linked by" in getattr(f, "columns", []))
     assert list(calls["linked by"]) == ["order id given when the call started"]
     assert list(calls["call"]) == ["voice · elevenlabs"]
+
+
+def test_an_admin_uploads_event_files_and_a_bad_one_imports_nothing(fresh_db):
+    from tests.calls_fixtures import FIXTURES
+
+    def calls_count():
+        with psycopg.connect(fresh_db) as c:
+            return c.execute("SELECT count(*) FROM call_events").fetchone()[0]
+
+    at = open_page("calls", slug="admin")
+    good = [(n, (FIXTURES / n).read_bytes(), "application/json") for n in (EL_TRANSCRIPTION, EL_AUDIO)]
+    at.file_uploader(key="calls_upload").set_value([*good, ("broken.json", b'{"type": "post_call_audio"}',
+                                                           "application/json")])
+    at.run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    no_exceptions(at)
+    assert any("broken.json" in e.value.replace("\\", "") for e in at.error)  # escaped markdown
+    assert calls_count() == 0
+    at.file_uploader(key="calls_upload").set_value(good)
+    at.run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    no_exceptions(at)
+    assert any("2 event(s) imported" in s.value.replace("\\", "") for s in at.success)
+    assert calls_count() == 2

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dokani.calls.outcomes import ConversationRow, OutcomeSummary
 from dokani.ui import format as fmt
+from dokani.ui.text import md
 
 
 def show_outcome_figures(s: OutcomeSummary) -> None:
@@ -40,6 +41,12 @@ def show_outcome_charts(volume: pd.DataFrame, durations: pd.DataFrame, criteria:
     if criteria.empty:
         st.caption("No evaluation criteria recorded for these calls (imported ElevenLabs calls carry them).")
     else:
+        overall = criteria.groupby("criterion", as_index=False)[["judged", "passed"]].sum()
+        cols = st.columns(min(4, len(overall)))
+        for i, row in enumerate(overall.itertuples()):
+            rate = row.passed / row.judged if row.judged else None
+            cols[i % len(cols)].metric(f"Criterion: {md(row.criterion)}", fmt.share(rate),
+                                       help=f"passed in {row.passed} of {row.judged} judged calls")
         st.dataframe(criteria, hide_index=True, width="stretch",
                      column_config={"pass_rate": st.column_config.NumberColumn("pass rate", format="percent")})
 
