@@ -91,3 +91,17 @@ def test_a_reviewer_corrects_the_link_and_a_reimport_keeps_it(fresh_db, atlas_ow
         linking.correct_link(uow, call_id, returns(actor_for("bloom").business_id, 1)[0]["public_id"])
     with unit_of_work(actor_for("atlas", "viewer")) as uow, pytest.raises(NotAllowed):
         linking.correct_link(uow, call_id, None)
+
+
+def test_a_link_cannot_point_at_another_business_return(fresh_db, atlas_owner):
+    from sqlalchemy.exc import ProgrammingError
+
+    import_files(atlas_owner, [file("a.json", call_with({}))])
+    bloom_return = returns(actor_for("bloom").business_id, 1)[0]["id"]
+    with owner_engine().connect() as conn:
+        call_id = conn.execute(text("SELECT id FROM call_sessions WHERE elevenlabs_conversation_id = :c"),
+                               {"c": EL_CONVERSATION}).scalar()
+    with unit_of_work(atlas_owner) as uow, pytest.raises(ProgrammingError):
+        uow.session.execute(text("INSERT INTO call_return_links (call_session_id, business_id, return_request_id, method) "
+                                 "VALUES (:c, :b, :r, 'reviewer')"),
+                            {"c": call_id, "b": atlas_owner.business_id, "r": bloom_return})

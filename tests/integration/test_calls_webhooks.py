@@ -180,3 +180,11 @@ def test_a_signed_event_is_answered_within_a_second(client, secrets):
     started = time.perf_counter()
     r = post_el(client, BODY, webhooks.sign(SECRET, BODY))
     assert r.status_code == 200 and time.perf_counter() - started < 1.0
+
+
+def test_webhook_paths_are_not_sent_to_sign_in(fresh_db):
+    from dokani.server import SignInFirst
+
+    assert not SignInFirst._is_page({"path": "/webhooks/tavus/abc"})
+    assert not SignInFirst._is_page({"path": "/webhooks/elevenlabs"})
+    assert SignInFirst._is_page({"path": "/calls"})
