@@ -48,7 +48,10 @@ def test_business_switcher_changes_every_figure(seeded_db):
 
 
 def at_sidebar_business(at) -> str:
-    return next(s.value for s in at.sidebar.selectbox if s.label == "Business")
+    """The business the sidebar says the console works on (a member of one business gets no picker)."""
+    assert not any(s.label == "Business" for s in at.sidebar.selectbox)
+    assert any(t.value.endswith(f"· {at.session_state['dokani_business_name']}") for t in at.sidebar.text)
+    return at.session_state["dokani_business_id"]
 
 
 def test_empty_database_says_so_instead_of_showing_zeros_as_data(empty_db):
