@@ -71,7 +71,8 @@ def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None)
     with unit_of_work(actor) as uow:
         job = records.start(uow, job_id, queue_job_id)
     if job is None:
-        log.info("job %s already finished; nothing to do", job_id)
+        log.info("job %s not started: it already finished, or who queued it may no longer act for the business",
+                 job_id)
         return None
     runner = RUNNERS.get(job.kind)
     try:
