@@ -48,7 +48,7 @@ def call_filter() -> CallFilter:
 
 
 def read_calls(actor, flt: CallFilter) -> CallsReport:
-    with unit_of_work(actor, read_engine())  # read-only: a replica if configured as uow:
+    with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         return CallsReport(
             summary=calls.call_summary(uow, flt),
             per_day=calls.calls_per_day(uow, flt),

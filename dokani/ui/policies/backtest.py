@@ -1,4 +1,5 @@
-"""The Backtest tab: choose a period and a baseline, run with progress, show what would change."""
+"""The Backtest tab: choose a period and a baseline, queue the backtest as a job, follow it live, show what would
+change."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -8,9 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from db.uow import unit_of_work
+from dokani.errors import DokaniError
+from dokani.jobs import enqueue, records
+from dokani.jobs.records import JobRecord
 from dokani.policies import backtest
 from dokani.policies.backtest import OUTCOMES, BacktestResult
-from dokani.errors import DokaniError
 from dokani.policies.versions import PolicyVersion
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
@@ -18,17 +21,17 @@ from dokani.ui.policies.actions import FLASH, md
 
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "All past returns": None, "Custom dates": -1}
 DEFAULT_PERIOD = "Last 90 days"  # a large business replays ~150k returns a month: about 10 s each
+POLL_SECONDS = 1.0  # how often a live job's progress is redrawn
+WATCHING = "bt_watching"  # the job this session saw live: its end is announced once
 
 
 def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersion],
                       backtests: dict[int, BacktestResult]) -> None:
     st.caption("Replay this version over past returns with the same triage engine the queue uses, and compare "
-               "each outcome with another version's.")
-    fresh = run_controls(actor, version, versions)
-    if fresh is not None:  # stored: rerun so the version list shows it too
-        st.session_state[FLASH] = (f"Backtest stored: {fresh.outcomes_changed:,} of "
-                                   f"{fresh.returns_evaluated:,} outcomes change.")
-        st.rerun()
+               "each outcome with another version's. The replay runs on a background worker: leave the page or "
+               "keep working, the result is stored when it finishes.")
+    run_controls(actor, version, versions)
+    show_backtest_job(actor, version)
     result = backtests.get(version.id)
     if result is None:
         st.info("This version has not been backtested yet.")
@@ -36,8 +39,8 @@ def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersio
         show_result(result)
 
 
-def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> BacktestResult | None:
-    """Period, baseline and a Run button; runs with a progress bar and returns the stored result."""
+def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> None:
+    """Period, baseline and a Run button that queues the backtest as a background job."""
     c = st.columns([2, 2, 1])
     choice = c[0].selectbox("Returns to replay", list(PERIODS), index=list(PERIODS).index(DEFAULT_PERIOD),
                             key="bt_period", help="returns created in this period, by their request date; "
@@ -53,30 +56,79 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
         since = datetime.now() - timedelta(days=days)
     baseline = _pick_baseline(c[1], version, versions)
     if baseline is None:
-        return None
+        return
     c[2].write("")
     if not c[2].button("Run backtest", key="bt_run", type="primary"):
+        return
+    try:
+        job, created = enqueue.queue_backtest(actor, version.id, version_name=version.version,
+                                              baseline_policy_id=baseline.id, since=since, until=until)
+    except DokaniError as err:
+        show_domain_error(err)
+        return
+    if not created and job.live:
+        st.info(f"A backtest of {md(version.version)} is already {job.state}; its progress shows below.")
+
+
+def show_backtest_job(actor, version: PolicyVersion) -> None:
+    """The latest backtest job of this version: live progress while queued or running, why it failed (with a
+    retry), nothing once it succeeded (the stored result shows below)."""
+    with unit_of_work(actor) as uow:
+        job = records.latest_job(uow, "backtest", enqueue.backtest_lock(version.id))
+    if job is None:
+        return
+    if job.live:
+        st.session_state[WATCHING] = job.id
+        _live_job(actor, version.id)
+    elif job.state == "failed":
+        st.session_state.pop(WATCHING, None)
+        _failed_job(actor, job)
+    elif (done := _finished_message(job)) is not None:  # it ended between two redraws of the live view
+        st.success(done)
+
+
+def _finished_message(job: JobRecord) -> str | None:
+    """Announce a job this session watched live, once."""
+    if job.state != "succeeded" or st.session_state.get(WATCHING) != job.id:
         return None
-    over = choice.lower() if days != -1 else "the chosen dates"
-    with st.status(f"Replaying {md(version.version)} and {md(baseline.version)} over {over}…", expanded=True) as status:
-        bar = st.progress(0.0, text="Counting the returns in the period…")
-        st.caption("Every return is evaluated under both versions with the triage engine; large periods take a "
-                   "while (about 10 s per 150,000 returns). Changing anything on the page stops the run; "
-                   "nothing is stored until it finishes.")
+    del st.session_state[WATCHING]
+    r = job.result or {}
+    return f"Backtest stored: {r.get('outcomes_changed', 0):,} of {r.get('returns_evaluated', 0):,} outcomes change."
 
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} returns replayed")
 
+@st.fragment(run_every=POLL_SECONDS)
+def _live_job(actor, version_id: int) -> None:
+    """Redrawn every POLL_SECONDS while the job is live; reruns the page once when it ends."""
+    with unit_of_work(actor) as uow:
+        job = records.latest_job(uow, "backtest", enqueue.backtest_lock(version_id))
+    if job is None or not job.live:
+        if job is not None and (done := _finished_message(job)) is not None:
+            st.session_state[FLASH] = done
+        st.rerun()  # the version list and the stored result show it now
+    asked = f"asked {fmt.when(job.created_at)} by {md(job.requested_by_email or 'unknown')}"
+    if job.state == "queued":
+        st.info(f"{md(job.title)} is waiting for a worker ({asked}). Workers run beside the console "
+                "(`make run`) or on their own (`python -m dokani worker`).", icon=":material/schedule:")
+        return
+    share = job.share_done
+    text = (f"{job.progress_done:,} of {job.progress_total:,} returns replayed" if job.progress_total is not None
+            else "Counting the returns in the period…")
+    st.progress(share or 0.0, text=f"{md(job.title)}: {text}")
+    note = f"attempt {job.attempts}, after its first worker stopped" if job.attempts > 1 else "running"
+    st.caption(f"{note}; {asked}. Every return is evaluated under both versions; nothing is stored until it "
+               "finishes.")
+
+
+def _failed_job(actor, job: JobRecord) -> None:
+    st.error(f"{md(job.title)} failed {fmt.when(job.finished_at)}: {md(job.error or 'no reason was recorded')}",
+             icon=":material/error:")
+    if st.button("Retry backtest", key=f"bt_retry_{job.id}", help="queue it again with the same period and baseline"):
         try:
-            with unit_of_work(actor) as uow:
-                result = backtest.backtest_policy(uow, version.id, baseline_policy_id=baseline.id, since=since,
-                                                  until=until, progress=progress)
+            enqueue.retry(actor, job.id)
         except DokaniError as err:
-            status.update(label="Backtest not run", state="error")
             show_domain_error(err)
-            return None
-        status.update(label=f"Backtest finished: {result.returns_evaluated:,} returns replayed", state="complete")
-    return result
+            return
+        st.rerun()
 
 
 def _pick_baseline(column, version: PolicyVersion, versions: list[PolicyVersion]) -> PolicyVersion | None:
