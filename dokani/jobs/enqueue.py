@@ -29,6 +29,19 @@ def queue_backtest(actor: Actor, policy_id: int, *, version_name: str, baseline_
     return queue(actor, "backtest", f"Backtest of {version_name}", params, backtest_lock(policy_id))
 
 
+def suite_lock(persona_id, policy_version: str | None, suite_name: str) -> str:
+    """One live run of a suite per persona and version."""
+    return f"suite_run:{persona_id}:{policy_version or 'active'}:{suite_name}"
+
+
+def queue_suite_run(actor: Actor, *, suite_text: str, file_name: str, suite_name: str, persona_id,
+                    policy_version: str | None) -> tuple[JobRecord, bool]:
+    """Queue a scenario-suite run (the suite file's text travels with the job: a worker needs no upload)."""
+    params = {"suite_text": suite_text, "suite_name": file_name, "persona_id": str(persona_id),
+              "policy_version": policy_version}
+    return queue(actor, "suite_run", f"Suite {suite_name}", params, suite_lock(persona_id, policy_version, suite_name))
+
+
 def queue(actor: Actor, kind: str, title: str, params: dict, lock_key: str,
           retry_of: int | None = None) -> tuple[JobRecord, bool]:
     """(the job, True) when queued now; (the live job doing the same work, False) when it was already queued."""
@@ -56,8 +69,15 @@ def retry(actor: Actor, job_id: int) -> tuple[JobRecord, bool]:
         failed = records.get_job(uow, job_id)
     if failed.state != "failed":
         raise NotAllowed(f"Job #{job_id} is {failed.state}; only a failed job can be retried.")
-    lock_key = backtest_lock(failed.params["policy_id"]) if failed.kind == "backtest" else f"{failed.kind}:{job_id}"
+    lock_key = _lock_of(failed)
     return queue(actor, failed.kind, failed.title, failed.params, lock_key, retry_of=failed.id)
+
+
+def _lock_of(job: JobRecord) -> str:
+    p = job.params
+    if job.kind == "backtest":
+        return backtest_lock(p["policy_id"])
+    return suite_lock(p["persona_id"], p.get("policy_version"), job.title.removeprefix("Suite "))
 
 
 def _defer(actor: Actor, job: JobRecord, lock_key: str) -> None:

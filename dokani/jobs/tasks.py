@@ -62,7 +62,31 @@ def _backtest(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
                                  since=when["since"], until=when["until"], progress=progress, also=done)
 
 
-RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {"backtest": _backtest}
+def _suite_run(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from uuid import NAMESPACE_URL, uuid5
+
+    from dokani.lab import suite_files
+    from dokani.lab import suites
+
+    p = job.params
+    try:
+        suite = suite_files.parse_suite(p["suite_text"], p["suite_name"])
+    except suite_files.SuiteFileError as err:
+        raise DokaniError(f"{p['suite_name']} cannot be run: " + "; ".join(err.lines)) from err
+    run_id = str(uuid5(NAMESPACE_URL, f"dokani:background_jobs:{job.id}"))  # the same on every attempt
+    with unit_of_work(actor) as uow:
+        if job.attempts > 1:
+            suites.discard_partial_run(uow, run_id)
+        summary = suites.run_suite(uow, suite, p["persona_id"], p.get("policy_version"), run_id=run_id,
+                                   progress=lambda done, total, name: progress(done, total, name))
+        records.finish(uow, job.id, {"run_id": summary.run_id, "suite": summary.suite, "passed": summary.passed,
+                                     "scenarios": summary.scenarios, "policy_version": summary.policy_version,
+                                     "persona_name": summary.persona_name})
+        uow.commit()
+
+
+RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {"backtest": _backtest,
+                                                                            "suite_run": _suite_run}
 
 
 def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None) -> records.JobRecord | None:

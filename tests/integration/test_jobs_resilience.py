@@ -129,3 +129,27 @@ def test_two_workers_started_together_do_every_job_once(fresh_db, tmp_path):
             w.send_signal(signal.SIGTERM)
         for w in workers:
             assert w.wait(timeout=30) is not None
+
+
+def test_a_suite_run_picked_up_again_replaces_what_its_dead_attempt_logged(fresh_db):
+    from uuid import NAMESPACE_URL, uuid5
+
+    tester = actor_for("atlas", "tester")
+    path = ROOT / "examples" / "suites" / "atlas_returns_basics.yaml"
+    persona = _rows(fresh_db, "SELECT id FROM provider_configs WHERE business_id = %s AND config_name LIKE %s",
+                    ATLAS, "Ava%")[0][0]
+    job, _ = enqueue.queue_suite_run(tester, suite_text=path.read_text(), file_name=path.name,
+                                     suite_name="Atlas returns basics", persona_id=persona, policy_version="v1.1")
+    run_id = str(uuid5(NAMESPACE_URL, f"dokani:background_jobs:{job.id}"))
+    with unit_of_work(tester) as uow:  # attempt 1 logged two scenarios, then its worker died
+        records.start(uow, job.id, None)
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        for name in ("half 1", "half 2"):
+            c.execute("INSERT INTO persona_test_logs (business_id, config_id, test_type, test_content, test_result, "
+                      "success) VALUES (%s, %s, 'scenario_suite', %s, jsonb_build_object('suite_run_id', %s::text), "
+                      "true)", (ATLAS, persona, name, run_id))
+    done = tasks.run_recorded_job(tester, job.id)
+    assert done.state == "succeeded" and done.attempts == 2 and done.result["scenarios"] == 5
+    logged = _rows(fresh_db, "SELECT test_content FROM persona_test_logs WHERE test_result->>'suite_run_id' = %s",
+                   run_id)
+    assert len(logged) == 5 and not {"half 1", "half 2"} & {n for (n,) in logged}
