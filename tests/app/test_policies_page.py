@@ -152,7 +152,7 @@ def test_a_running_backtest_shows_its_progress_and_a_failed_one_its_reason_and_a
     at.run()
     no_exceptions(at)
     assert any("failed" in e.value and "engine cannot evaluate" in e.value for e in at.error)
-    at.button(key=f"bt_retry_{job_id}").click().run()
+    at.button(key=f"job_retry_{job_id}").click().run()
     no_exceptions(at)
     assert _rows(fresh_db, "SELECT error FROM background_jobs ORDER BY id")[1:] == [(None,)]
     assert _rows(fresh_db, "SELECT state, retry_of FROM background_jobs ORDER BY id") == [("failed", None),

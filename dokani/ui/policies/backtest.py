@@ -10,19 +10,17 @@ import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.errors import DokaniError
-from dokani.jobs import enqueue, records
-from dokani.jobs.records import JobRecord
+from dokani.jobs import enqueue
 from dokani.policies import backtest
 from dokani.policies.backtest import OUTCOMES, BacktestResult
 from dokani.policies.versions import PolicyVersion
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import FLASH, md
+from dokani.ui.jobs.panel import show_job
+from dokani.ui.policies.actions import md
 
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "All past returns": None, "Custom dates": -1}
 DEFAULT_PERIOD = "Last 90 days"  # a large business replays ~150k returns a month: about 10 s each
-POLL_SECONDS = 1.0  # how often a live job's progress is redrawn
-WATCHING = "bt_watching"  # the job this session saw live: its end is announced once
 
 
 def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersion],
@@ -72,63 +70,10 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
 
 def show_backtest_job(actor, version: PolicyVersion) -> None:
     """The latest backtest job of this version: live progress while queued or running, why it failed (with a
-    retry), nothing once it succeeded (the stored result shows below)."""
-    with unit_of_work(actor) as uow:
-        job = records.latest_job(uow, "backtest", enqueue.backtest_lock(version.id))
-    if job is None:
-        return
-    if job.live:
-        st.session_state[WATCHING] = job.id
-        _live_job(actor, version.id)
-    elif job.state == "failed":
-        st.session_state.pop(WATCHING, None)
-        _failed_job(actor, job)
-    elif (done := _finished_message(job)) is not None:  # it ended between two redraws of the live view
-        st.success(done)
-
-
-def _finished_message(job: JobRecord) -> str | None:
-    """Announce a job this session watched live, once."""
-    if job.state != "succeeded" or st.session_state.get(WATCHING) != job.id:
-        return None
-    del st.session_state[WATCHING]
-    r = job.result or {}
-    return f"Backtest stored: {r.get('outcomes_changed', 0):,} of {r.get('returns_evaluated', 0):,} outcomes change."
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def _live_job(actor, version_id: int) -> None:
-    """Redrawn every POLL_SECONDS while the job is live; reruns the page once when it ends."""
-    with unit_of_work(actor) as uow:
-        job = records.latest_job(uow, "backtest", enqueue.backtest_lock(version_id))
-    if job is None or not job.live:
-        if job is not None and (done := _finished_message(job)) is not None:
-            st.session_state[FLASH] = done
-        st.rerun()  # the version list and the stored result show it now
-    asked = f"asked {fmt.when(job.created_at)} by {md(job.requested_by_email or 'unknown')}"
-    if job.state == "queued":
-        st.info(f"{md(job.title)} is waiting for a worker ({asked}). Workers run beside the console "
-                "(`make run`) or on their own (`python -m dokani worker`).", icon=":material/schedule:")
-        return
-    share = job.share_done
-    text = (f"{job.progress_done:,} of {job.progress_total:,} returns replayed" if job.progress_total is not None
-            else "Counting the returns in the period…")
-    st.progress(share or 0.0, text=f"{md(job.title)}: {text}")
-    note = f"attempt {job.attempts}, after its first worker stopped" if job.attempts > 1 else "running"
-    st.caption(f"{note}; {asked}. Every return is evaluated under both versions; nothing is stored until it "
-               "finishes.")
-
-
-def _failed_job(actor, job: JobRecord) -> None:
-    st.error(f"{md(job.title)} failed {fmt.when(job.finished_at)}: {md(job.error or 'no reason was recorded')}",
-             icon=":material/error:")
-    if st.button("Retry backtest", key=f"bt_retry_{job.id}", help="queue it again with the same period and baseline"):
-        try:
-            enqueue.retry(actor, job.id)
-        except DokaniError as err:
-            show_domain_error(err)
-            return
-        st.rerun()
+    retry), a message once when it ends (the stored result shows below)."""
+    show_job(actor, "backtest", enqueue.backtest_lock(version.id), unit="returns replayed",
+             done_message=lambda job: f"Backtest stored: {job.result.get('outcomes_changed', 0):,} of "
+                                      f"{job.result.get('returns_evaluated', 0):,} outcomes change.")
 
 
 def _pick_baseline(column, version: PolicyVersion, versions: list[PolicyVersion]) -> PolicyVersion | None:
