@@ -121,5 +121,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _x("DROP TABLE IF EXISTS public.background_jobs")
-    _x(f"ALTER ROLE {APP_ROLE} RESET search_path")
+    # dokani_app's search_path is kept: a role setting holds for every database of the server (other databases
+    # may still have the queue), and a schema that does not exist in a search_path is skipped.
     _x(f"DROP SCHEMA IF EXISTS {QUEUE_SCHEMA} CASCADE")
