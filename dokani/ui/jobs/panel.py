@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from db.uow import unit_of_work
 from dokani.errors import DokaniError
@@ -49,7 +50,12 @@ def show_job(actor, kind: str, lock_key: str, *, unit: str, done_message: Callab
 
 @st.fragment(run_every=POLL_SECONDS)
 def _live(actor, kind: str, lock_key: str, unit: str) -> None:
-    job = latest(actor, kind, lock_key)
+    try:
+        job = latest(actor, kind, lock_key)
+    except OperationalError:  # a fragment rerun is outside the page's guard: say it here, try again next tick
+        st.warning("The database cannot be reached right now; the job's progress shows again when it answers.",
+                   icon=":material/cloud_off:")
+        return
     if job is None or not job.live:
         st.rerun()  # the whole page: it shows the result now
     show_progress(job, unit)
