@@ -69,15 +69,7 @@ def retry(actor: Actor, job_id: int) -> tuple[JobRecord, bool]:
         failed = records.get_job(uow, job_id)
     if failed.state != "failed":
         raise NotAllowed(f"Job #{job_id} is {failed.state}; only a failed job can be retried.")
-    lock_key = _lock_of(failed)
-    return queue(actor, failed.kind, failed.title, failed.params, lock_key, retry_of=failed.id)
-
-
-def _lock_of(job: JobRecord) -> str:
-    p = job.params
-    if job.kind == "backtest":
-        return backtest_lock(p["policy_id"])
-    return suite_lock(p["persona_id"], p.get("policy_version"), job.title.removeprefix("Suite "))
+    return queue(actor, failed.kind, failed.title, failed.params, failed.lock_key, retry_of=failed.id)
 
 
 def _defer(actor: Actor, job: JobRecord, lock_key: str) -> None:

@@ -27,6 +27,7 @@ class JobRecord(BaseModel):
     kind: str
     title: str
     params: dict[str, Any]
+    lock_key: str
     state: str
     progress_done: int
     progress_total: int | None
