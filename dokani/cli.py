@@ -336,8 +336,14 @@ def _register_worker(sub) -> None:
     register_worker(sub)
 
 
+def _register_calls(sub) -> None:
+    from dokani.calls.cli import register_calls
+
+    register_calls(sub)
+
+
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_worker]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_worker]
 
 
 def fail(message: str) -> int:

@@ -11,6 +11,7 @@ from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
 from dokani.jobs import enqueue
+from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.panel import show_job
 from dokani.ui.selection import hold_selection
@@ -90,7 +91,7 @@ def show(actor: Actor) -> None:
     else:
         st.caption(f"Latest run against {md(version)}: {latest.passed} of {latest.scenarios} scenarios passed "
                    f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
-                   f"{latest.started_at:%Y-%m-%d %H:%M}).")
+                   f"{fmt.when(latest.started_at)}).")
     chosen = _choose_suite()
     _run_button(actor, chosen, by_id[persona_id], version)
     if chosen is not None:
