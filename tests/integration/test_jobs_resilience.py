@@ -153,3 +153,31 @@ def test_a_suite_run_picked_up_again_replaces_what_its_dead_attempt_logged(fresh
     logged = _rows(fresh_db, "SELECT test_content FROM persona_test_logs WHERE test_result->>'suite_run_id' = %s",
                    run_id)
     assert len(logged) == 5 and not {"half 1", "half 2"} & {n for (n,) in logged}
+
+
+def test_a_worker_process_killed_while_storing_a_result_leaves_nothing_and_the_next_worker_redoes_it(
+        fresh_db, tmp_path):
+    admin = actor_for("atlas", "admin")
+    v = _versions(fresh_db)
+    job, _ = enqueue.queue_backtest(admin, v["draft"], version_name="draft", baseline_policy_id=v["active"])
+    with psycopg.connect(fresh_db) as blocker:
+        # Hold the results table: the worker replays every return, then waits to store the result.
+        blocker.execute("LOCK TABLE policy_backtests IN EXCLUSIVE MODE")
+        worker = _start_worker(fresh_db, tmp_path, "doomed")
+        try:
+            deadline = time.monotonic() + 60
+            while not _rows(fresh_db, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND "
+                            "wait_event_type = 'Lock' AND query LIKE %s", "INSERT INTO policy_backtests%"):
+                assert time.monotonic() < deadline and worker.poll() is None, (tmp_path / "doomed.log").read_text()
+                time.sleep(0.2)
+            assert _rows(fresh_db, "SELECT state, attempts FROM background_jobs WHERE id = %s", job.id) == [
+                ("running", 1)]
+        finally:
+            worker.kill()  # mid-job, no goodbye: its heartbeat just stops
+            worker.wait(10)
+        blocker.rollback()
+    time.sleep(2)
+    work_until_idle(stalled_after=1)  # its heartbeat is older than 1 s: its job is queued again and run
+    assert _rows(fresh_db, "SELECT state, attempts FROM background_jobs WHERE id = %s", job.id) == [("succeeded", 2)]
+    assert _rows(fresh_db, "SELECT count(*) FROM policy_backtests")[0][0] == 1
+    assert _rows(fresh_db, "SELECT count(*) FROM audit_log WHERE action = 'policy.backtested'")[0][0] == 1
