@@ -8,7 +8,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from db.uow import unit_of_work
 from dokani.errors import DokaniError
 from dokani.jobs import enqueue
 from dokani.policies import backtest
