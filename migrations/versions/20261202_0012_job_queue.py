@@ -1,7 +1,7 @@
 """Background jobs: procrastinate's queue in schema ``procrastinate`` and ``background_jobs``, what a page shows.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0015
 Create Date: 2026-12-02
 
 - Schema ``procrastinate``: the job queue's own tables and functions, read from the installed package
@@ -26,7 +26,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
