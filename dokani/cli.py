@@ -302,10 +302,16 @@ def register_test_persona(sub) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
+    from dokani.jobs.worker import spawn_workers, stop_workers
     from dokani.server import serve
 
-    upgrade(owner_url())
-    serve(port=args.port, host=args.host)
+    url = owner_url()
+    upgrade(url)
+    workers = spawn_workers(args.workers, url)  # background jobs run beside the console; they stop with it
+    try:
+        serve(port=args.port, host=args.host)
+    finally:
+        stop_workers(workers)
     return 0
 
 
@@ -313,6 +319,8 @@ def register_serve(sub) -> None:
     p = sub.add_parser("serve", help="serve the console with its sign-in routes (uvicorn)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--workers", type=int, default=1,
+                   help="background-job workers started beside the console (0: run them elsewhere)")
     p.set_defaults(handler=_serve)
 
 
@@ -322,6 +330,12 @@ def _register_users(sub) -> None:
     register_users(sub)
 
 
+def _register_worker(sub) -> None:
+    from dokani.jobs.cli import register_worker
+
+    register_worker(sub)
+
+
 def _register_calls(sub) -> None:
     from dokani.calls.cli import register_calls
 
@@ -329,7 +343,7 @@ def _register_calls(sub) -> None:
 
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_calls]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_worker]
 
 
 def fail(message: str) -> int:

@@ -156,14 +156,18 @@ def run_suite(
     persona: str | UUID,
     policy_version: str | None = None,
     progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> SuiteRunSummary:
-    """Run every scenario (one transaction each, committed as it finishes) and log each result."""
+    """Run every scenario (one transaction each, committed as it finishes) and log each result.
+
+    `run_id`: a background job passes its own, the same on every attempt, so a retried attempt first discards
+    what a dead one logged (``discard_partial_run``)."""
     personas.require_role(uow, chat_lab.LAB_ROLES, "run scenario suites")
     who = personas.get_persona(uow, persona)
     if not who.is_active:
         raise Invalid(f"{who.config_name} is inactive; activate it before testing it.")
     version = resolve_policy_version(uow, policy_version or suite.policy)
-    run_id = str(uuid4())
+    run_id = run_id or str(uuid4())
     started = uow.session.execute(text("SELECT localtimestamp")).scalar()
     results: list[ScenarioResult] = []
     total = len(suite.scenarios)
@@ -298,6 +302,15 @@ def latest_suite_result(uow: UnitOfWork, policy_version: str) -> SuiteRunSummary
         {"b": uow.actor.business_id, "t": TEST_TYPE, "v": policy_version},
     ).scalar()
     return _results_of_run(uow, run) if run else None
+
+
+def discard_partial_run(uow: UnitOfWork, run_id: str) -> int:
+    """Delete the scenario logs of an unfinished run (its worker died), in one transaction; how many."""
+    gone = uow.session.execute(
+        text("DELETE FROM persona_test_logs WHERE business_id = :b AND test_result ->> 'suite_run_id' = :run"),
+        {"b": uow.actor.business_id, "run": run_id}).rowcount
+    uow.commit()
+    return gone
 
 
 def suite_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary:

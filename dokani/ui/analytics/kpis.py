@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from db.engine import read_engine
 from db.uow import unit_of_work
 from dokani.analytics import kpis as analytics
 from dokani.analytics.kpis import BusinessKpis, Period
@@ -23,7 +24,7 @@ class OverviewFigures:
 
 
 def read_overview(actor, period: Period) -> OverviewFigures:
-    with unit_of_work(actor) as uow:
+    with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         kpis, before = analytics.compared_kpis(uow, period)
         return OverviewFigures(kpis, before, analytics.returns_per_day(uow, period),
                                analytics.returns_by_category(uow, period),
