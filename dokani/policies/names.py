@@ -6,11 +6,12 @@ import re
 from sqlalchemy import func, select
 
 from db.uow import UnitOfWork
+from dokani import limits
 from dokani.errors import Invalid
 from dokani.models import Policy
 from dokani.policies.versions import load_row
 
-MAX_NAME = 60
+MAX_NAME = limits.NAME_MAX
 _LAST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 
@@ -45,11 +46,13 @@ def version_names(uow: UnitOfWork) -> list[str]:
 
 def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> str:
     """The name, trimmed; Invalid when empty, too long, or taken in this business (case-insensitive)."""
-    name = (name or "").strip()
+    name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise Invalid("Give the version a name.", {"version": "must not be empty"})
     if len(name) > MAX_NAME:
         raise Invalid("The version name is too long.", {"version": f"at most {MAX_NAME} characters"})
+    if exclude_id is None or name != load_row(uow, exclude_id).version:  # a kept old name is not re-judged
+        limits.check_name(name, "version", "version name")  # the one limit persona names share
     clash = uow.session.scalar(
         select(Policy.id).where(
             Policy.business_id == uow.actor.business_id,
