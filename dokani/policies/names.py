@@ -51,8 +51,6 @@ def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> 
         raise Invalid("Give the version a name.", {"version": "must not be empty"})
     if len(name) > MAX_NAME:
         raise Invalid("The version name is too long.", {"version": f"at most {MAX_NAME} characters"})
-    if exclude_id is None or name != load_row(uow, exclude_id).version:  # a kept old name is not re-judged
-        limits.check_name(name, "version", "version name")  # the one limit persona names share
     clash = uow.session.scalar(
         select(Policy.id).where(
             Policy.business_id == uow.actor.business_id,
@@ -62,6 +60,8 @@ def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> 
     )
     if clash is not None:
         raise Invalid(f"A version named “{name}” already exists.", {"version": "names are unique per business"})
+    if exclude_id is None or name != load_row(uow, exclude_id).version:  # a kept old name is not re-judged
+        limits.check_name(name, "version", "version name")  # the one limit persona names share
     return name
 
 

@@ -155,7 +155,7 @@ def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, g
                     label += f" · triage {meta['triage']['recommendation']}"
                 if meta.get("return_opened"):
                     label += f" · test return #{meta['return_opened'].get('id')}"
-                with st.expander(f"Details: {label}"):
+                with st.expander(f"Details: {md(label)}"):  # metadata is stored data: escaped
                     _details(meta)
 
 

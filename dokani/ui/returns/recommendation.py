@@ -12,7 +12,7 @@ from dokani.errors import DokaniError
 from dokani.returns.review import ReturnDetail
 from dokani.triage.service import EngineReading, engine_reading
 from dokani.ui import format as fmt
-from dokani.ui.text import plain
+from dokani.ui.text import md, plain
 
 SHORT_REC = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 
@@ -25,7 +25,7 @@ def reading_now(actor: Actor, d: ReturnDetail) -> tuple[EngineReading | None, st
         with unit_of_work(actor) as uow:
             reading = engine_reading(uow, d.id, d.policy_version_used)
     except DokaniError as err:
-        return None, f"The engine cannot read this return now: {err}"
+        return None, f"The engine cannot read this return now: {md(err)}"
     if reading is None:
         return None, "The engine cannot read this return now: this business has no active policy."
     return reading, None
@@ -50,7 +50,7 @@ def show_metrics(d: ReturnDetail, reading: EngineReading | None) -> None:
     else:
         m[2].metric("Risk score", "—", help="Not triaged yet.")
     if d.ai_recommendation:
-        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation, d.ai_recommendation),
+        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation) or md(d.ai_recommendation),  # stored by others
                     help="As stored with the return." + (" The engine reads it differently now: see below."
                                                          if now != "not stored" else ""))
     elif reading:
@@ -133,9 +133,9 @@ def _engine_now(reading: EngineReading) -> None:
     r = reading.result
     with st.container(border=True):
         st.markdown("**The engine's reading now (not stored)**")
-        basis = f"policy version {reading.policy_version}"
+        basis = f"policy version {md(reading.policy_version)}"  # version names are typed: escaped
         if reading.fell_back:
-            basis = (f"the active policy version {reading.policy_version} (version {reading.asked_version}, "
+            basis = (f"the active policy version {md(reading.policy_version)} (version {md(reading.asked_version)}, "
                      "which this return was triaged under, no longer exists)")
         st.caption(f"Computed just now from the order, the customer's history and {basis}. Nothing was written: "
                    "run triage to store a recommendation with this trace.")
