@@ -203,6 +203,7 @@ def _row(uow: UnitOfWork, name_or_id: str | UUID, lock: bool = False) -> Provide
     if as_id is not None:
         query = query.where(ProviderConfig.id == as_id)
     else:
+        limits.check_text(str(name_or_id), "persona", 400)  # typed on the CLI: no NUL byte reaches the query
         query = query.where(func.lower(ProviderConfig.config_name) == str(name_or_id).strip().lower())
     if lock:
         query = query.with_for_update()
@@ -225,6 +226,7 @@ def _check_name(uow: UnitOfWork, name: str, exclude: UUID | None = None, kept: s
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise Invalid("The persona needs a name.", {"config_name": "required"})
+    limits.check_text(name, "config_name", 400)  # a NUL byte must not reach the uniqueness query
     if name != kept:  # one limit (dokani.limits), the one every later chat and suite run relies on
         limits.check_name(name, "config_name", "persona name")
     query = select(ProviderConfig.id).where(

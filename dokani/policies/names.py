@@ -51,6 +51,7 @@ def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> 
         raise Invalid("Give the version a name.", {"version": "must not be empty"})
     if len(name) > MAX_NAME:
         raise Invalid("The version name is too long.", {"version": f"at most {MAX_NAME} characters"})
+    limits.check_text(name, "version", MAX_NAME)  # a NUL byte must not reach the uniqueness query
     clash = uow.session.scalar(
         select(Policy.id).where(
             Policy.business_id == uow.actor.business_id,
