@@ -17,9 +17,10 @@ import streamlit as st
 
 # Every ASCII punctuation character that markdown, GFM or Streamlit give a meaning to (backslash-escapable).
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&^\"'@%/])")
-# A colon followed by a word character starts a directive (:red[), an icon (:material/) or a shortcode (:smile:);
-# Streamlit expands these in the text, after markdown escapes are undone, so a word joiner is put between.
-_DIRECTIVE = re.compile(r":(?=[\w+-])")
+# Streamlit's frontend rewrites some patterns in the text itself, after markdown escapes are undone: directives
+# (:red[), icons (:material/), shortcodes (:smile:), autolinks (https://, www., a@b.example) and typography
+# (-- to a dash, ... to an ellipsis). A word joiner (invisible, not a space) is put inside each so none matches.
+_REWRITTEN = re.compile(r"(?<=:)(?=[\w+/-])|(?<=-)(?=-)|(?<=\.)(?=\.)|(?<=@)|(?i:(?<=www)(?=\.))")
 _WORD_JOINER = "\u2060"
 _LEADING_SPACE = re.compile(r"(?m)^[ \t]+")  # four leading spaces would make a code block
 _INVISIBLE = re.compile(
@@ -44,7 +45,6 @@ def md(text: object) -> str:
 
     ``md`` output is for display only (it carries backslashes and word joiners); never store or compare it.
     """
-    escaped = _MD.sub(r"\\\1", visible(text)).replace("\r", "")
-    escaped = _DIRECTIVE.sub(":" + _WORD_JOINER, escaped)
+    escaped = _MD.sub(r"\\\1", _REWRITTEN.sub(_WORD_JOINER, visible(text))).replace("\r", "")
     return _LEADING_SPACE.sub(lambda m: "\u00a0" * len(m.group().expandtabs(4)), escaped)
 
