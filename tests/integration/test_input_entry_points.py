@@ -169,3 +169,16 @@ def test_the_suite_cli_refuses_hostile_files_and_writes_nothing(lab, tmp_path, c
 
 def test_example_suites_still_parse():
     assert all(suite_files.load_suite_file(p) for p in suite_files.example_suites())
+
+
+@pytest.mark.parametrize("name", ["A" * 61, "A" * 80, "Ava {name}", "Ava}", "[Ava](x)", "Ava\x00", "\u202eAva"])
+def test_persona_and_policy_names_have_one_limit_checked_when_saved(lab, name):  # noqa: F811
+    before = _counts(lab)
+    with unit_of_work(actor_for("atlas", "owner")) as uow:
+        with pytest.raises(DokaniError):
+            personas.create_persona(uow, "elevenlabs", name, {"persona_name": "Nia", "voice_id": "voice_nia_1"})
+        with pytest.raises(DokaniError):
+            personas.create_persona(uow, "elevenlabs", "Nia", {"persona_name": name, "voice_id": "voice_nia_1"})
+        with pytest.raises(DokaniError):
+            lifecycle.new_draft(uow, name=name)
+    assert _counts(lab) == before
