@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 import pandas as pd
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import func, text
 
 from db.uow import UnitOfWork
 from dokani import audit
@@ -186,6 +186,7 @@ def run_suite(
                 "turns": [t.model_dump(mode="json") for t in result.turns], "run_started_at": started.isoformat(),
             },
             success=result.passed, error_message=result.first_failure, test_duration_ms=result.duration_ms,
+            created_at=func.clock_timestamp(),  # one transaction: now() would give every scenario the same time
         ))
         uow.session.flush()
     if progress:
