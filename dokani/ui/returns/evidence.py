@@ -10,7 +10,7 @@ import streamlit as st
 
 from dokani.returns.review import ReturnDetail
 from dokani.ui import format as fmt
-from dokani.ui.text import md, plain
+from dokani.ui.text import md, plain, visible
 
 
 def _stamp(raw: str | None) -> str | None:
@@ -87,6 +87,6 @@ def show_conversation(d: ReturnDetail) -> None:
         role = "user" if turn.speaker.lower() in ("customer", "user", "client") else "assistant"
         with st.chat_message(role):
             at = _stamp(turn.at)
-            st.text(f"{turn.speaker}" + (f" · {at}" if at else ""))
-            st.text(turn.text)
+            st.text(visible(f"{turn.speaker}" + (f" · {at}" if at else "")))
+            st.text(visible(turn.text))
 

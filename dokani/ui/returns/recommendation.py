@@ -12,7 +12,7 @@ from dokani.errors import DokaniError
 from dokani.returns.review import ReturnDetail
 from dokani.triage.service import EngineReading, engine_reading
 from dokani.ui import format as fmt
-from dokani.ui.text import md, plain
+from dokani.ui.text import md, plain, visible
 
 SHORT_REC = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 
@@ -93,13 +93,13 @@ def _lists(violations, factors, flags: dict) -> None:
     c = st.columns(3)
     with c[0]:
         st.caption("Policy violations")
-        st.text("\n".join(f"• {v}" for v in violations) or "none")
+        st.text(visible("\n".join(f"• {v}" for v in violations) or "none"))
     with c[1]:
         st.caption("Risk factors")
-        st.text("\n".join(f"• {v}" for v in factors) or "none")
+        st.text(visible("\n".join(f"• {v}" for v in factors) or "none"))
     with c[2]:
         st.caption("Fraud flags")
-        st.text("\n".join(f"• {k}" for k in sorted(k for k, v in flags.items() if v)) or "none")
+        st.text(visible("\n".join(f"• {k}" for k in sorted(k for k, v in flags.items() if v)) or "none"))
 
 
 def show(d: ReturnDetail, reading: EngineReading | None = None, no_reading: str | None = None) -> None:
@@ -108,11 +108,11 @@ def show(d: ReturnDetail, reading: EngineReading | None = None, no_reading: str 
         with st.container(border=True):
             st.markdown("**Stored with the return**")
             st.text(
-                f"Recommends {SHORT_REC.get(d.ai_recommendation, d.ai_recommendation)}"
+                visible(f"Recommends {SHORT_REC.get(d.ai_recommendation, d.ai_recommendation)}"
                 + (f" · confidence {d.ai_confidence:.0%}" if d.ai_confidence is not None else "")
                 + (f" · risk {d.risk_score:.2f}" if d.risk_score is not None else "")
                 + f" · policy version {d.policy_version_used or 'unknown'} · engine {d.triage_agent_id or 'unknown'}"
-                + (f" · {d.processing_time_ms} ms" if d.processing_time_ms is not None else "")
+                + (f" · {d.processing_time_ms} ms" if d.processing_time_ms is not None else ""))
             )
             plain(d.ai_reasoning, empty="No reasoning was stored.")
             if d.rules_fired is None:
@@ -143,7 +143,7 @@ def _engine_now(reading: EngineReading) -> None:
         c[0].metric("Engine recommends", SHORT_REC[r.recommendation])
         c[1].metric("Engine confidence", f"{r.confidence:.0%}")
         c[2].metric("Engine risk score", f"{r.risk_score:.2f}")
-        st.text(r.reasoning)
+        st.text(visible(r.reasoning))
         _clauses(r.rules_fired)
         _lists(r.policy_violations, r.risk_factors, r.fraud_flags)
 
