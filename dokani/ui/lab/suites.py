@@ -107,7 +107,7 @@ def _run_button(actor: Actor, suite: suite_files.Suite | None, persona: personas
     if st.button("Run suite", type="primary", disabled=suite is None or not can_run, key="suite_run"):
         bar = st.progress(0.0, text="Starting…")
         try:
-            with st.status(f"Running {suite.suite}…", expanded=False) as status:
+            with st.status(f"Running {md(suite.suite)}…", expanded=False) as status:  # the file's name for it: escaped
                 def progress(done: int, total: int, name: str) -> None:
                     bar.progress(done / total if total else 1.0, text=f"{done} of {total} · {name}")
 
@@ -117,7 +117,11 @@ def _run_button(actor: Actor, suite: suite_files.Suite | None, persona: personas
                               state="complete" if summary.passed_all else "error")
             st.session_state[LAST_RUN] = summary.run_id
         except DokaniError as err:
+            bar.empty()  # no half-filled bar left behind; the run kept nothing it could not explain
             show_domain_error(err)
+        except BaseException:
+            bar.empty()
+            raise
         else:
             st.rerun()  # so "latest run" and the pass-rate chart include this run
 
