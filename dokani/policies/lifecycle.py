@@ -237,7 +237,7 @@ def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,
         raise Conflict(f"Version {row.version} was changed by someone else since you opened it. Reload first.")
     now = db_now(uow)
     if effective_at.tzinfo is not None:
-        effective_at = effective_at.astimezone(tz=None).replace(tzinfo=None)
+        effective_at = limits.utc_naive(effective_at)  # naive UTC like every timestamp (not the process's zone)
     if effective_at <= now:
         raise Invalid("The effective date must be in the future; to switch now, activate instead.",
                       {"effective_date": f"must be after {now:%Y-%m-%d %H:%M}"})

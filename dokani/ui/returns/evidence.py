@@ -21,8 +21,11 @@ def _stamp(raw: str | None) -> str | None:
         at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         return raw
-    if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        if at.tzinfo is not None:
+            at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+05:00 from a customer's log: shown as written
+        return raw
     return fmt.when(at, zone_name=True)
 
 
