@@ -136,3 +136,17 @@ def test_hostile_chat_messages_are_refused_or_answered(fresh_db):
         at.chat_input(key=box).set_value(text).run()
         no_exceptions(at)
         assert not any("database refused" in e.value for e in at.error)
+
+
+def test_dates_at_the_edges_in_stored_data_are_shown_not_crashed_on(fresh_db):
+    import json
+
+    with psycopg.connect(fresh_db) as c:
+        rid, pid = c.execute("SELECT id, public_id::text FROM return_requests WHERE business_id = %s AND "
+                             "status = 'pending_review' AND NOT is_test ORDER BY id LIMIT 1", (ATLAS,)).fetchone()
+        c.execute("UPDATE return_requests SET conversation_log = %s WHERE id = %s", (json.dumps([
+            {"speaker": "customer", "text": "early", "timestamp": "0001-01-01T00:00:00+05:00"},
+            {"speaker": "customer", "text": "late", "timestamp": "9999-12-31T23:59:59-05:00"}]), rid))
+    at = open_page("returns", slug="reviewer", query={"return": pid})
+    no_exceptions(at)
+    assert any("0001-01-01T00:00:00+05:00" in t.value for t in at.text)  # shown as written
