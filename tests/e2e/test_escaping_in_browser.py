@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import ROOT, _free_port, wait_for_app
+from tests.e2e.conftest import ROOT, free_port, wait_for_app
 from tests.hostile import HOSTILE
 from dokani.ui.text import visible
 
@@ -50,7 +50,7 @@ def escaping_app(tmp_path):
     data.write_text(json.dumps(STRINGS))
     script = tmp_path / "escaping_app.py"
     script.write_text(SCRIPT.format(path=str(data)))
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "streamlit.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
