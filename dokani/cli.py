@@ -110,6 +110,8 @@ def _import_returns(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         return fail(f"no such file: {path}")
+    if path.stat().st_size > importers.MAX_BYTES:
+        return fail(f"{path.name} is larger than {importers.MAX_BYTES // 2**20} MiB; split it")
     preview = importers.preview_returns_csv(path.read_bytes())
     if preview.problems:
         print(f"{path.name} cannot be imported; nothing was written:", file=sys.stderr)

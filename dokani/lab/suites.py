@@ -2,7 +2,7 @@
 
 The suites themselves (the file format, parsing, validation) are in ``suite_files``.
 Every scenario runs in its own chat test session (``metadata.origin = 'suite'``, hidden from the session
-list by default) and its own transaction; each result is one ``persona_test_logs`` row
+list by default); the run is one transaction (a savepoint per scenario); each result is one ``persona_test_logs`` row
 (``test_type = 'scenario'``; ``test_result`` holds ``suite_run_id``, ``suite``, ``scenario``,
 ``policy_version``, ``passed``, the failures and the transcript). ``latest_suite_result`` is what a
 policy-activation gate reads (``dokani.policies.versions`` loads it by this module's name);
@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 import pandas as pd
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import func, text
 
 from db.uow import UnitOfWork
 from dokani import audit
@@ -158,10 +158,14 @@ def run_suite(
     progress: Progress | None = None,
     run_id: str | None = None,
 ) -> SuiteRunSummary:
-    """Run every scenario (one transaction each, committed as it finishes) and log each result.
+    """Run every scenario and log each result; the whole run is one transaction, committed at the end.
 
+    A scenario refused by the domain (an unknown order, an inactive persona...) is rolled back to its own
+    savepoint and logged as failed with the reason; anything else (the database refusing a write) rolls the
+    whole run back, so no scenario's session, messages or log row is ever left without its run's audit row.
     `run_id`: a background job passes its own, the same on every attempt, so a retried attempt first discards
-    what a dead one logged (``discard_partial_run``)."""
+    anything an earlier attempt left (``discard_partial_run``).
+    """
     personas.require_role(uow, chat_lab.LAB_ROLES, "run scenario suites")
     who = personas.get_persona(uow, persona)
     if not who.is_active:
@@ -175,7 +179,7 @@ def run_suite(
         if progress:
             progress(i, total, scenario.name)
         result = _run_scenario(uow, suite, scenario, who, version, run_id)
-        results.append(result)
+        results.append(result)  # its writes are part of the run's transaction (savepoint released)
         uow.session.add(PersonaTestLog(
             business_id=uow.actor.business_id, config_id=who.id, test_type=TEST_TYPE, test_content=scenario.name,
             test_result={
@@ -185,8 +189,9 @@ def run_suite(
                 "turns": [t.model_dump(mode="json") for t in result.turns], "run_started_at": started.isoformat(),
             },
             success=result.passed, error_message=result.first_failure, test_duration_ms=result.duration_ms,
+            created_at=func.clock_timestamp(),  # one transaction: now() would give every scenario the same time
         ))
-        uow.commit()
+        uow.session.flush()
     if progress:
         progress(total, total, "done")
     passed = sum(r.passed for r in results)
@@ -205,6 +210,7 @@ def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: person
     turns: list[TurnRecord] = []
     failures: list[str] = []
     session_id = None
+    savepoint = uow.session.begin_nested()  # a refused scenario undoes only itself
     try:
         session = chat_lab.create_session(
             uow,
@@ -227,9 +233,10 @@ def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: person
                 return_opened=out.reply.return_opened.model_dump(mode="json") if out.reply.return_opened else None,
                 checks=checks,
             ))
+        savepoint.commit()
         error = None
     except DokaniError as err:
-        uow.rollback()  # nothing of a broken scenario is kept but its log row
+        savepoint.rollback()  # nothing of a broken scenario is kept but its log row
         session_id = None
         error = f"scenario could not run: {err}" + (
             "".join(f" ({k}: {v})" for k, v in err.problems.items()) if isinstance(err, Invalid) else "")

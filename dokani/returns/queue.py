@@ -19,7 +19,6 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani.errors import Invalid
 from dokani.returns.filters import (
-    AGE_HOURS,
     REASON_CODES,
     ROW_COLUMNS,
     SORT_CAST,

@@ -15,7 +15,7 @@ from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.panel import show_job
 from dokani.ui.selection import hold_selection
-from dokani.ui.text import md
+from dokani.ui.text import md, visible
 
 LAST_RUN = "chat_suite_last_run"
 
@@ -58,12 +58,12 @@ def _show_run(summary: scenarios.SuiteRunSummary) -> None:
         with st.expander(md(r.name), icon=":material/check_circle:" if r.passed else ":material/cancel:",
                          expanded=not r.passed and len(summary.results) <= 10):
             for problem in ([r.error] if r.error else r.failures):
-                st.text(problem)
+                st.text(visible(problem))
             for t in r.turns:
                 with st.chat_message("user"):
-                    st.text(t.say)
+                    st.text(visible(t.say))
                 with st.chat_message("assistant"):
-                    st.text(t.reply)
+                    st.text(visible(t.reply))
                     st.caption(f"intent {t.intent} · triage {t.triage or '—'}"
                                + (f" · test return #{t.return_opened.get('id')} {t.return_opened.get('status')}"
                                   if t.return_opened else ""))
