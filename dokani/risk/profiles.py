@@ -12,20 +12,10 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import Conflict, NotAllowed, NotFound
+from dokani.risk.bands import RISK_BANDS, RISK_BANDS_HELP, band_of  # noqa: F401  (re-exported: one definition)
 
-# The one definition of risk bands, used by every page (queue filter, review panel, risk page):
-# band -> [low, high); the top band has no upper bound. Low matches the default auto-approve limit.
-RISK_BANDS: dict[str, tuple[float, float | None]] = {"low": (0.0, 0.35), "medium": (0.35, 0.7), "high": (0.7, None)}
-RISK_BANDS_HELP = "low < 0.35 ≤ medium < 0.70 ≤ high"
 SEVERITIES = ("critical", "high", "medium", "low")
 CAN_RESOLVE = ("owner", "admin", "reviewer")
-
-
-def band_of(score: float | None) -> str | None:
-    if score is None:
-        return None
-    return next((name for name, (lo, hi) in RISK_BANDS.items() if float(score) >= lo and (hi is None or float(score) < hi)),
-                "low")
 
 
 class RiskOverview(BaseModel):
