@@ -316,6 +316,12 @@ def register_serve(sub) -> None:
     p.set_defaults(handler=_serve)
 
 
+def _register_risk(sub) -> None:
+    from dokani.risk.cli import register_risk
+
+    register_risk(sub)
+
+
 def _register_users(sub) -> None:
     from dokani.accounts.cli import register_users
 
@@ -323,7 +329,7 @@ def _register_users(sub) -> None:
 
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users]
+            register_import_returns, register_serve, _register_users, _register_risk]
 
 
 def fail(message: str) -> int:

@@ -19,6 +19,7 @@ from dokani import audit
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
 from dokani.returns.queue import MAX_PAGE_SIZE
 from dokani.returns.rows import ENTITY, acting_business, fetch_return
+from dokani.risk.scoring import refresh_customers
 from dokani.returns.status import (
     ACTION_TARGET,
     ACTIONS_NEEDING_REASON,
@@ -175,6 +176,7 @@ def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_v
     if problem:
         raise NotAllowed(problem)
     outcome = _apply(uow, row, action, note)
+    refresh_customers(uow, [row["customer_email"]])  # a denial or a refund is part of the customer's history
     uow.commit()
     return outcome
 
@@ -211,5 +213,6 @@ def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal[
             conflicts.append(RowConflict(id=rid, public_id=row["public_id"], message=problem))
         else:
             decided.append(_apply(uow, row, action, note))
+    refresh_customers(uow, [by_id[d.id]["customer_email"] for d in decided])
     uow.commit()
     return BulkOutcome(action=action, decided=decided, conflicts=conflicts)

@@ -105,3 +105,29 @@ def test_viewers_and_testers_cannot_recompute(fresh_db):
         with unit_of_work(actor_for("atlas", slug)) as uow:
             with pytest.raises(NotAllowed):
                 recompute_business(uow)
+
+
+def test_a_decision_and_a_triage_refresh_the_customer_they_touch(fresh_db, atlas_reviewer):
+    from datetime import datetime
+
+    from dokani.returns.decisions import decide_return
+    from dokani.triage.service import triage_return
+
+    bid = atlas_reviewer.business_id
+    build(fresh_db, bid, "decided@hand.test", [R(), R(order="o2", status="pending_triage")])
+    with psycopg.connect(fresh_db) as c:
+        (rid, version), (new_id, _) = c.execute(
+            "SELECT id, xmin::text FROM return_requests WHERE customer_email = 'decided@hand.test' ORDER BY id").fetchall()
+    assert profile(fresh_db, bid, "decided@hand.test") is None  # never scored
+    with unit_of_work(atlas_reviewer) as uow:
+        decide_return(uow, rid, "deny", expected_version=version, note="serial returner")
+    denied = BehaviorPatterns.model_validate(profile(fresh_db, bid, "decided@hand.test")[3])
+    assert [f.returns for f in denied.factors if f.name == "denied"] == [[rid]]
+
+    with unit_of_work(atlas_reviewer) as uow:
+        triage_return(uow, new_id)
+    risk, _, _, patterns, updated = profile(fresh_db, bid, "decided@hand.test")
+    assert BehaviorPatterns.model_validate(patterns).returns == 2 and updated <= datetime.utcnow()
+    with psycopg.connect(fresh_db) as c:
+        used = c.execute("SELECT triage_details FROM return_requests WHERE id = %s", (new_id,)).fetchone()[0]
+    assert used["rules_fired"]
