@@ -23,6 +23,7 @@ class R:
     category: str = "home"
     days_after_purchase: int = 10
     flags: dict = field(default_factory=dict)
+    evidence: list = field(default_factory=lambda: ["https://cdn.example/photo.jpg", "https://cdn.example/receipt.pdf"])
 
 
 def build(url: str, business_id, email: str, returns: list[R], orders: int = 10,
@@ -47,10 +48,10 @@ def build(url: str, business_id, email: str, returns: list[R], orders: int = 10,
             created = now - timedelta(days=r.days_ago)
             ids.append(c.execute(
                 "INSERT INTO return_requests (business_id, order_id, customer_email, reason_for_return, status, "
-                "created_at, order_value, product_category, days_since_purchase, fraud_flags, risk_score) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) RETURNING id",
+                "created_at, order_value, product_category, days_since_purchase, fraud_flags, risk_score, evidence_urls) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL, %s) RETURNING id",
                 (business_id, f"{email}/{r.order}", email, r.reason, r.status, created, r.value, r.category,
-                 r.days_after_purchase, json.dumps(r.flags)),
+                 r.days_after_purchase, json.dumps(r.flags), r.evidence),
             ).fetchone()[0])
         for i, open_ in enumerate(events or []):
             c.execute(
