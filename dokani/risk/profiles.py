@@ -21,6 +21,7 @@ CAN_RESOLVE = ("owner", "admin", "reviewer")
 
 class RiskOverview(BaseModel):
     customers: int
+    not_scored: int = 0
     by_band: dict[str, int]
     open_events: dict[str, int]  # severity -> count of unresolved events
     resolved_events: int
@@ -78,6 +79,39 @@ _BAND = (f"CASE WHEN {_SCORE} IS NULL THEN NULL WHEN {_SCORE} >= {RISK_BANDS['hi
 _LISTS = ("(SELECT coalesce(array_agg(DISTINCT l.list_kind), '{}') FROM risk_list_entries l "
           "WHERE l.business_id = p.business_id AND l.match_kind = 'email' AND l.value = lower(p.customer_email) "
           "AND l.removed_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now())))")
+
+
+def risk_overview(uow: UnitOfWork) -> RiskOverview:
+    """Customers per effective band (override, else computed); profiles the console never scored counted apart."""
+    s = uow.session
+    bands = s.execute(
+        text(
+            f"""
+            SELECT count(*) AS customers, count(*) FILTER (WHERE x.band IS NULL) AS not_scored,
+                   count(*) FILTER (WHERE x.band = 'low') AS low, count(*) FILTER (WHERE x.band = 'medium') AS medium,
+                   count(*) FILTER (WHERE x.band = 'high') AS high
+            FROM (SELECT coalesce({_OVERRIDE}, {_BAND}) AS band FROM customer_risk_profiles p WHERE p.business_id = :b) x
+            """
+        ),
+        {"b": uow.actor.business_id},
+    ).one()
+    events = s.execute(
+        text(
+            """
+            SELECT coalesce(severity, 'medium') AS severity, count(*) FILTER (WHERE NOT coalesce(resolved, false)) AS open,
+                   count(*) FILTER (WHERE resolved) AS resolved
+            FROM security_events WHERE business_id = :b GROUP BY 1
+            """
+        ),
+        {"b": uow.actor.business_id},
+    ).all()
+    return RiskOverview(
+        customers=bands.customers,
+        not_scored=bands.not_scored,
+        by_band={"low": bands.low, "medium": bands.medium, "high": bands.high},
+        open_events={sev: next((e.open for e in events if e.severity == sev), 0) for sev in SEVERITIES},
+        resolved_events=sum(e.resolved for e in events),
+    )
 
 
 def risky_customers(
