@@ -45,3 +45,13 @@ def test_cli_refuses_a_bad_business(fresh_db):
     assert bad.returncode == 2 and "not-a-uuid" in bad.stderr and "Traceback" not in bad.stderr
     missing = _cli(fresh_db, "--business", "00000000-0000-0000-0000-000000000000")
     assert missing.returncode == 2 and "no business" in missing.stderr
+
+
+def test_demo_seed_shows_computed_scores(empty_db, capsys):
+    from dokani.__main__ import main
+
+    assert main(["seed", "--quiet", "--returns", "60", "--anchor", "2026-11-20"]) == 0
+    with psycopg.connect(empty_db) as c:
+        unscored = c.execute("SELECT count(*) FROM customer_risk_profiles "
+                             "WHERE behavior_patterns ->> 'model' IS DISTINCT FROM %s", (SCORER_ID,)).fetchone()[0]
+    assert unscored == 0 and _scored(empty_db)
