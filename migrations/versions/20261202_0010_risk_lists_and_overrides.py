@@ -23,7 +23,9 @@ branch_labels = None
 depends_on = None
 
 TENANT = "business_id = ANY (CAST((SELECT dokani.member_business_ids()) AS uuid[]))"
-DECIDERS = "business_id = ANY (CAST((SELECT dokani.business_ids_for_roles('{owner,admin,reviewer}')) AS uuid[]))"
+# The writer's role through dokani.member_role (revision 0002), not 0006's business_ids_for_roles: an older revision
+# re-applied over this one (tests stamp back to 0005 and down again) must be able to drop and recreate that function.
+DECIDERS = f"{TENANT} AND dokani.member_role(business_id) IN ('owner', 'admin', 'reviewer')"
 
 
 def _x(sql: str) -> None:
