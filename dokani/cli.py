@@ -343,8 +343,14 @@ def _register_users(sub) -> None:
     register_users(sub)
 
 
+def _register_calls(sub) -> None:
+    from dokani.calls.cli import register_calls
+
+    register_calls(sub)
+
+
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_risk]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_risk]
 
 
 def fail(message: str) -> int:

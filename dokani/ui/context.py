@@ -15,6 +15,7 @@ import streamlit as st
 from db.uow import Actor
 from dokani.accounts import members as accounts
 from dokani.accounts import sessions
+from dokani.ui.accounts import single_sign_on
 
 # Where a session token may come from besides the cookie: tests (AppTest has no cookies) put a token they
 # created through the real sign-in service here. It is verified exactly like the cookie's.
@@ -32,6 +33,14 @@ def _session_token() -> str | None:
     if not isinstance(token, str) or not token:
         token = st.session_state.get(TOKEN_KEY)
     return token if isinstance(token, str) else None
+
+
+def has_session_cookie() -> bool:
+    """True when the browser holds the console's session cookie (so the console's own routes can check it)."""
+    try:
+        return bool(st.context.cookies.get(sessions.COOKIE))
+    except Exception:
+        return False
 
 
 def _current_path() -> str:
@@ -56,10 +65,12 @@ def _show_sign_in() -> None:
 
 def signed_in_actor() -> Actor | None:
     """The signed-in person acting for the chosen business, rendered in the sidebar; None when signed out."""
-    user = sessions.verify_session(_session_token())
+    user = sessions.verify_session(_session_token()) or single_sign_on.signed_in_user()
     if user is None:
+        single_sign_on.start_if_asked()
         st.session_state.pop(SIGNED_IN_KEY, None)
-        _show_sign_in()
+        if not single_sign_on.show_refusal():
+            _show_sign_in()
         return None
     st.session_state[SIGNED_IN_KEY] = str(user.user_id)
     options = accounts.memberships(user.user_id, user.email)

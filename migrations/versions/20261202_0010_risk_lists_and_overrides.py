@@ -1,7 +1,7 @@
 """Risk lists and band overrides: trusted, watchlist and blocklist entries; manual risk bands with an expiry.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0015
 Create Date: 2026-12-02
 
 - ``risk_list_entries``: a customer email or an order id on one list of a business (``trusted``, ``watchlist``,
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
