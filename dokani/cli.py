@@ -47,7 +47,22 @@ def _seed(args: argparse.Namespace) -> int:
     except SeedError as exc:
         return fail(str(exc))
     print(summary.describe())
+    _score_seeded_customers(quiet=args.quiet)
     return 0
+
+
+def _score_seeded_customers(quiet: bool) -> None:
+    """The demo shows scores the console computed, not the seeder's (dokani.risk.scoring; tests seed without it)."""
+    from db.uow import Actor, unit_of_work
+    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
+
+    for business_id, name, user_id, email, role in acting_members(None, CAN_RECOMPUTE):
+        if user_id is None:
+            continue
+        with unit_of_work(Actor(user_id=user_id, business_id=business_id, role=role, email=email)) as uow:
+            summary = recompute_business(uow)
+        if not quiet:
+            print(f"{name}: {summary.describe()}")
 
 
 def register_seed(sub) -> None:
@@ -326,6 +341,12 @@ def register_serve(sub) -> None:
     p.set_defaults(handler=_serve)
 
 
+def _register_risk(sub) -> None:
+    from dokani.risk.cli import register_risk
+
+    register_risk(sub)
+
+
 def _register_users(sub) -> None:
     from dokani.accounts.cli import register_users
 
@@ -345,7 +366,8 @@ def _register_calls(sub) -> None:
 
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_calls, _register_worker]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_worker,
+            _register_risk]
 
 
 def fail(message: str) -> int:

@@ -30,6 +30,7 @@ from dokani.returns.filters import (
 from dokani.returns.rows import acting_business
 from dokani.returns.status import NEEDS_DECISION, STATUSES
 from dokani.risk.profiles import band_of
+from dokani.risk.bands import NOT_SCORED
 
 MAX_PAGE_SIZE = 500
 
@@ -45,8 +46,8 @@ class QueueRow(BaseModel):
     reason_code: str
     product_category: str | None
     order_value: float
-    risk_score: float
-    risk_band: RiskBand
+    risk_score: float | None = Field(description="None: never triaged, not scored yet")
+    risk_band: RiskBand | None
     ai_recommendation: str | None
     ai_confidence: float | None
     policy_version_used: str | None
@@ -70,15 +71,16 @@ class QueuePage(BaseModel):
                    "ai_recommendation", "ai_confidence", "policy_version_used"]
         frame = pd.DataFrame([r.model_dump() for r in self.rows], columns=columns + ["id", "version"])
         frame["public_id"] = frame["public_id"].astype(str)
+        frame["risk_band"] = frame["risk_band"].fillna(NOT_SCORED)
         return frame[columns]
 
 
-def risk_band(score: float) -> RiskBand:
+def risk_band(score: float | None) -> RiskBand | None:
     return band_of(score)  # type: ignore[return-value]
 
 
 def _row(m: Any) -> QueueRow:
-    risk = float(m["risk_score"] or 0)
+    risk = float(m["risk_score"]) if m["risk_score"] is not None else None
     return QueueRow(
         id=m["id"], public_id=m["public_id"], created_at=m["created_at"], status=m["status"], order_id=m["order_id"],
         customer_email=m["customer_email"], reason_for_return=m["reason_for_return"], reason_code=m["reason_code"],

@@ -47,7 +47,7 @@ def test_keyset_pages_cover_every_row_once_in_order(seeded_db, atlas_reviewer, s
     rows, totals = _all_pages(atlas_reviewer, f, page_size=25)
     count = _rows(seeded_db, "SELECT count(*) FROM return_requests WHERE business_id = %s", atlas_reviewer.business_id)[0][0]
     assert len(rows) == len({r.id for r in rows}) == count and totals == {count}
-    keys = [(r.risk_score if sort == "risk" else r.order_value, r.id) for r in rows]
+    keys = [((r.risk_score or 0) if sort == "risk" else r.order_value, r.id) for r in rows]  # not scored sorts as 0
     assert keys == sorted(keys, reverse=True)
 
 

@@ -44,11 +44,13 @@ def show_metrics(d: ReturnDetail, reading: EngineReading | None) -> None:
     m[0].metric("Order value", fmt.money(d.order_value))
     m[1].metric("Since purchase", "unknown" if d.days_since_purchase is None else f"{d.days_since_purchase} days")
     if d.risk_score is not None:
-        m[2].metric("Risk score", f"{d.risk_score:.2f}", help="As stored with the recommendation.")
+        m[2].metric("Risk score", f"{d.risk_score:.2f}",
+                    help="The figure triage used, as stored with the recommendation; its factors are under "
+                         "\"Why the AI recommends this\".")
     elif reading:
         m[2].metric("Risk score", f"{reading.result.risk_score:.2f}", help=engine, **chip)
     else:
-        m[2].metric("Risk score", "—", help="Not triaged yet.")
+        m[2].metric("Risk score", "not scored yet", help="Not triaged yet.")
     if d.ai_recommendation:
         m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation) or md(d.ai_recommendation),  # stored by others
                     help="As stored with the return." + (" The engine reads it differently now: see below."
