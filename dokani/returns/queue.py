@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from db.uow import UnitOfWork
 from dokani.errors import Invalid
+from dokani.labels import say
 from dokani.returns.filters import (
     REASON_CODES,
     ROW_COLUMNS,
@@ -250,7 +251,7 @@ def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1
     )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([CSV_HEADERS[c] for c in CSV_COLUMNS])
     result = uow.session.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
     for rows in result.mappings().partitions(batch):
         # plain values, not QueueRow models: a quarter of a million rows is seconds, not half a minute
@@ -261,13 +262,30 @@ def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1
     yield out.getvalue()
 
 
+# The export's header row and the words its codes are written in (dokani.labels, as on the page).
+CSV_HEADERS = {
+    "public_id": "Return id", "created_at": "Asked at (UTC)", "status": "Status", "order_id": "Order",
+    "customer_email": "Customer email", "reason_code": "Reason", "reason_for_return": "Customer's words",
+    "product_category": "Category", "order_value": "Order value", "risk_score": "Risk score",
+    "risk_band": "Risk band", "ai_recommendation": "AI recommendation", "ai_confidence": "AI confidence",
+    "policy_version_used": "Policy version", "age_hours": "Age (hours)", "sla_state": "SLA",
+}
+_CSV_WORDS = {"status": "status", "reason_code": "reason", "ai_recommendation": "recommendation", "sla_state": "sla",
+              "risk_band": "risk_band"}
+
+
 def _csv_value(m: Any, column: str) -> Any:
     if column == "risk_band":
-        return risk_band(float(m["risk_score"] or 0))
+        band = risk_band(float(m["risk_score"])) if m["risk_score"] is not None else None
+        return say("risk_band", band, empty="Not scored yet")
+    if column in _CSV_WORDS:
+        return say(_CSV_WORDS[column], m[column], empty="")
     if column == "age_hours":
         return round(float(m["age_hours"]), 2) if m["age_hours"] is not None else None
-    if column in ("order_value", "risk_score"):
+    if column == "order_value":
         return float(m[column] or 0)
+    if column == "risk_score":
+        return float(m[column]) if m[column] is not None else None
     return m[column]
 
 

@@ -13,6 +13,7 @@ from dokani.returns.status import label
 from dokani.risk.bands import NOT_SCORED
 from dokani.risk.scoring import BehaviorPatterns
 from dokani.ui.risk.words import factor_lines
+from dokani.labels import say
 
 
 def show_customer(d: ReturnDetail) -> None:
@@ -59,7 +60,7 @@ def show_timeline(d: ReturnDetail) -> None:
         st.caption("No decision or triage has been recorded by the console for this return yet.")
         return
     st.dataframe(
-        pd.DataFrame([{"When (UTC)": t.at, "Who": t.actor, "Action": t.action,
+        pd.DataFrame([{"When (UTC)": t.at, "Who": t.actor, "Action": say("audit", t.action),
                        "Status": f"{label(t.from_status)} → {label(t.to_status)}" if t.to_status else "",
                        "Note": t.note or ""} for t in d.timeline]),
         hide_index=True, width="stretch",

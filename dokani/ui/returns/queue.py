@@ -28,6 +28,7 @@ from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
+from dokani.labels import say
 
 SORTS = {
     "Oldest first": ("age", False),
@@ -35,8 +36,7 @@ SORTS = {
     "Highest risk": ("risk", True),
     "Highest value": ("value", True),
 }
-AI_SAYS = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
-SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_time": "On time"}
+SLA_LABELS = {code: say("sla", code) for code in ("overdue", "due_soon", "on_time")}
 PAGE_SIZES = [25, 50, 100, 200]
 # What a reviewer scans first (status, age, order, customer, value, risk, the AI's view), the ids last.
 COLUMN_ORDER = ["open", "status", "sla_state", "age_hours", "order_id", "customer_email", "order_value", "risk_score",
@@ -214,9 +214,10 @@ def _frame(actor: Actor, page: svc.QueuePage) -> pd.DataFrame:
     # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
     frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
-    frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
+    frame["sla_state"] = [say("sla", s) for s in frame["sla_state"]]
     frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
-    frame["ai_recommendation"] = [AI_SAYS.get(s, s) if s else "not triaged" for s in frame["ai_recommendation"]]
+    frame["ai_recommendation"] = [say("recommendation", s, empty="Not triaged") for s in frame["ai_recommendation"]]
+    frame["reason_code"] = [say("reason", s) for s in frame["reason_code"]]
     return frame
 
 

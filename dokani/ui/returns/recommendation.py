@@ -13,6 +13,7 @@ from dokani.returns.review import ReturnDetail
 from dokani.triage.service import EngineReading, engine_reading
 from dokani.ui import format as fmt
 from dokani.ui.text import md, plain, visible
+from dokani.labels import say
 
 SHORT_REC = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 
@@ -95,7 +96,7 @@ def _lists(violations, factors, flags: dict) -> None:
     c = st.columns(3)
     with c[0]:
         st.caption("Policy violations")
-        st.text(visible("\n".join(f"• {v}" for v in violations) or "none"))
+        st.text(visible("\n".join(f"• {say('violation', v)}" for v in violations) or "none"))
     with c[1]:
         st.caption("Risk factors")
         st.text(visible("\n".join(f"• {v}" for v in factors) or "none"))
