@@ -114,7 +114,7 @@ def test_deep_link_review_and_approve(fresh_db):
     who, = _rows(fresh_db, "SELECT actor_email FROM audit_log WHERE entity_id = %s AND action = 'approve'", str(rid))[0]
     assert who == user("atlas", "reviewer").email
     timeline = at.dataframe[-1].value
-    assert list(timeline["Action"]) == ["approve"]
+    assert list(timeline["Action"]) == ["Approved"]  # in words (dokani.labels), not the code
 
 
 def test_deny_without_a_note_is_refused(fresh_db):
