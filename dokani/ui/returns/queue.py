@@ -215,6 +215,7 @@ def _frame(actor: Actor, page: svc.QueuePage) -> pd.DataFrame:
     frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
     frame["sla_state"] = [say("sla", s) for s in frame["sla_state"]]
+    frame["age_hours"] = [fmt.age(h) for h in frame["age_hours"]]
     frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
     frame["ai_recommendation"] = [say("recommendation", s, empty="Not triaged") for s in frame["ai_recommendation"]]
     frame["reason_code"] = [say("reason", s) for s in frame["reason_code"]]
@@ -227,7 +228,7 @@ def _column_config() -> dict:
         "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
         "public_id": st.column_config.TextColumn("Return id"),
         "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
-        "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
+        "age_hours": st.column_config.TextColumn("Waiting", help="How long since the customer asked"),
         "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
         "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
         "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
