@@ -7,6 +7,7 @@ from datetime import datetime
 
 from db.engine import owner_url
 from db.url import redact
+from dokani.labels import count as say_count
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -152,7 +153,7 @@ def _import_returns(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     bar.close()
-    print(f"imported {count} return(s) into {name}; they wait in pending_triage")
+    print(f"imported {say_count(count, 'return')} into {name}; they wait for triage")
     return 0
 
 

@@ -58,3 +58,8 @@ def say(kind: str, code: str | None, empty: str = "—") -> str:
     if kind == "violation" and str(code).startswith("missing_evidence:"):  # the engine names what is missing
         return "Missing evidence: " + words(str(code).split(":", 1)[1]).lower()
     return VOCABULARY.get(kind, {}).get(code) or words(str(code))
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """"1 return", "2 returns", "1,204 returns": singular and plural right."""
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"

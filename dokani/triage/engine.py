@@ -141,11 +141,11 @@ def assess_risk(facts: ReturnFacts, rules: PolicyRules) -> tuple[float, list[str
     elif h.profile_risk_score is not None:
         parts.append((f"risk profile score {h.profile_risk_score:.2f}", round(0.30 * h.profile_risk_score, 3)))
     if h.previous_returns:
-        parts.append((f"{h.previous_returns} earlier return(s)", min(0.20, 0.04 * h.previous_returns)))
+        parts.append((f"{h.previous_returns} earlier return{'' if h.previous_returns == 1 else 's'}", min(0.20, 0.04 * h.previous_returns)))
     if h.recent_returns_30d >= 2:
         parts.append((f"{h.recent_returns_30d} returns in the last 30 days", min(0.15, 0.05 * h.recent_returns_30d)))
     if h.previous_denied:
-        parts.append((f"{h.previous_denied} earlier return(s) denied", min(0.15, 0.05 * h.previous_denied)))
+        parts.append((f"{h.previous_denied} earlier return{'' if h.previous_denied == 1 else 's'} denied", min(0.15, 0.05 * h.previous_denied)))
     indicators = [k for k, v in h.fraud_indicators.items() if v]
     if indicators:
         parts.append((f"profile fraud indicators: {', '.join(sorted(indicators))}", min(0.20, 0.07 * len(indicators))))

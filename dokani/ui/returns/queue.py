@@ -28,7 +28,7 @@ from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
-from dokani.labels import say
+from dokani.labels import count, say
 
 SORTS = {
     "Oldest first": ("age", False),
@@ -97,7 +97,7 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
     if not k.awaiting_triage:
         return
     may = actor.role in DECIDING_ROLES
-    if st.button(f"Triage {k.awaiting_triage:,} new return(s) now", key="queue_triage", disabled=not may,
+    if st.button(f"Triage {count(k.awaiting_triage, 'new return')} now", key="queue_triage", disabled=not may,
                  help="Runs the triage engine under the active policy on every return in pending_triage"):
         with st.status("Triaging new returns…", expanded=True) as status:
             bar = st.progress(0.0, text="Reading the returns and their customers' history…")
@@ -315,7 +315,7 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         show_domain_error(err)
         return
     verb = "approved" if action == "approve" else "denied"
-    message = f"{len(out.decided)} return(s) {verb}."
+    message = f"{count(len(out.decided), 'return')} {verb}."
     details = []
     if out.conflicts:
         pid = {r.id: r.public_id for r in selected}
