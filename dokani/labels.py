@@ -42,6 +42,9 @@ VOCABULARY: dict[str, dict[str, str]] = {
                "not_as_described": "Not as described", "doesnt_fit": "Doesn't fit", "late_delivery": "Late delivery",
                "changed_mind": "Changed mind", "other": "Other"},
     "risk_band": {"low": "Low", "medium": "Medium", "high": "High"},
+    "intent": {"return_request": "Return request", "order_status": "Order status", "policy_question": "Policy question",
+               "complaint": "Complaint", "escalate_to_human": "Asks for a person", "goodbye": "Goodbye",
+               "greeting": "Greeting", "unknown": "Not understood"},
 }
 
 

@@ -1,6 +1,8 @@
 """The policies page, driven with AppTest against a seeded database of the test's own."""
 from __future__ import annotations
 
+from dokani.labels import say
+
 
 import psycopg
 
@@ -216,7 +218,9 @@ def test_read_only_rules_are_labelled_like_the_editor(seeded_db):
     frame = next(d.value for d in at.dataframe if list(d.value.columns) == ["setting", "value"])
     shown = dict(zip(frame["setting"], frame["value"]))
     assert shown["Return window (days)"] == window
-    assert shown["Acceptable reasons"] == ", ".join(reasons)  # every reason, not a truncated JSON list
+    # every reason, in words, not a truncated JSON list of codes
+    assert shown["Acceptable reasons"] == ", ".join(say("reason", r) for r in reasons)
+    assert shown["Auto-approve up to (order value, $)"].startswith("$")  # money as money
 
 
 def test_history_shows_usage_computed_from_returns_or_says_there_is_none(seeded_db):

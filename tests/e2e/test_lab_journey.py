@@ -49,7 +49,7 @@ def test_a_short_chat_opens_a_test_return(app_server, page, fresh_db):
     assert page.locator("[data-testid=stException]").count() == 0
 
     # The decision details are one click away, and the session lists its test return.
-    page.get_by_text("Details: return_request", exact=False).last.click()
+    page.get_by_text("Details: Return request", exact=False).last.click()
     expect(page.get_by_text("Test returns opened in this session", exact=False)).to_be_visible()
 
     with psycopg.connect(fresh_db) as conn:

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
+from dokani.labels import say
 from dokani.lab import conversations, personas
 from dokani.lab import sessions as chat_lab
 from dokani.errors import DokaniError
@@ -150,9 +151,9 @@ def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, g
             st.text(visible(t.message))
             if t.is_agent and t.metadata.get("intent"):
                 meta = t.metadata
-                label = f"{meta.get('intent')}"
+                label = say("intent", str(meta.get("intent")))
                 if (meta.get("triage") or {}).get("recommendation"):
-                    label += f" · triage {meta['triage']['recommendation']}"
+                    label += f" · AI says {say('recommendation', str(meta['triage']['recommendation'])).lower()}"
                 if meta.get("return_opened"):
                     label += f" · test return #{meta['return_opened'].get('id')}"
                 with st.expander(f"Details: {md(label)}"):  # metadata is stored data: escaped

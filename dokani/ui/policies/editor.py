@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dokani.labels import say
 from dokani.policies.rules import KNOWN_CATEGORIES, KNOWN_EVIDENCE, KNOWN_REASONS, PolicyRules
 from dokani.ui import format as fmt
 from dokani.ui.text import md
@@ -17,8 +18,8 @@ KNOWN_FIELDS = set(PolicyRules.model_fields)
 
 LABELS = {
     "return_window_days": "Return window (days)",
-    "auto_approve_threshold": "Auto-approve up to (order value, \\$)",
-    "auto_escalation_threshold": "Escalate to a person above (order value, \\$)",
+    "auto_approve_threshold": "Auto-approve up to (order value, $)",
+    "auto_escalation_threshold": "Escalate to a person above (order value, $)",
     "risk_thresholds": "Risk thresholds",
     "risk_thresholds.auto_approve_max": "Auto-approve only if risk ≤",
     "risk_thresholds.auto_deny_min": "Auto-deny if risk ≥",
@@ -70,6 +71,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+MONEY_FIELDS = ("auto_approve_threshold", "auto_escalation_threshold")
+
+
 def readonly_frame(rules: dict) -> pd.DataFrame:
     """The known fields as (setting, value) rows, labelled as in the editor; overrides get a row each."""
     rows = []
@@ -96,7 +100,13 @@ def readonly_frame(rules: dict) -> pd.DataFrame:
                     parts.append("final sale")
                 rows.append({"setting": f"Override · {category}", "value": ", ".join(parts) or "general rules"})
             continue
-        rows.append({"setting": LABELS.get(field, field), "value": _shown(value)})
+        if field in MONEY_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = fmt.money(float(value))
+        elif field == "acceptable_reasons" and isinstance(value, list):
+            shown = ", ".join(say("reason", str(v)) for v in value) or "none"
+        else:
+            shown = _shown(value)
+        rows.append({"setting": LABELS.get(field, field), "value": shown})
     return pd.DataFrame(rows, columns=["setting", "value"])
 
 
@@ -161,12 +171,12 @@ def _limits(out: dict, rules: dict, key: str, problems: dict[str, str]) -> None:
         _problem(problems, "return_window_days")
     with c[1]:
         out["auto_approve_threshold"] = st.number_input(
-            "Auto-approve up to (order value, \\$)", value=_number(rules.get("auto_approve_threshold"), 75.0), step=5.0,
+            md(LABELS["auto_approve_threshold"]), value=_number(rules.get("auto_approve_threshold"), 75.0), step=5.0,
             format="%.2f", key=f"{key}_approve")
         _problem(problems, "auto_approve_threshold")
     with c[2]:
         out["auto_escalation_threshold"] = st.number_input(
-            "Escalate to a person above (order value, \\$)", value=_number(rules.get("auto_escalation_threshold"), 500.0),
+            md(LABELS["auto_escalation_threshold"]), value=_number(rules.get("auto_escalation_threshold"), 500.0),
             step=10.0, format="%.2f", key=f"{key}_escalate")
         _problem(problems, "auto_escalation_threshold")
     risk = rules.get("risk_thresholds") if isinstance(rules.get("risk_thresholds"), dict) else {}
@@ -195,7 +205,8 @@ def _lists(out: dict, rules: dict, key: str, problems: dict[str, str]) -> None:
                                 ("High-risk categories", "high_risk_categories", KNOWN_CATEGORIES)):
         current = _listish(rules.get(field))
         options = list(dict.fromkeys([*known, *current]))
-        out[field] = st.multiselect(label, options, default=current, key=f"{key}_{field}")
+        words = (lambda code: say("reason", code)) if field == "acceptable_reasons" else str
+        out[field] = st.multiselect(label, options, default=current, key=f"{key}_{field}", format_func=words)
         _problem(problems, field)
     flags = st.text_input("Fraud flags that stop auto-approval (comma separated)",
                           value=", ".join(map(str, _listish(rules.get("fraud_flags")))), key=f"{key}_flags")
