@@ -11,8 +11,18 @@ st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_
 
 # Each url_path equals its file's name: a deep link opened as a server's very first request is resolved
 # against pages/ before st.navigation has run (see dokani.ui.context._run_through_shell).
+OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview")
+
+
+def _home() -> None:
+    """The app's root: Streamlit serves its default page at `/` only, so the root is a hidden page that opens
+    the overview at `/overview`, which then works as a deep link like every other page (issue 10)."""
+    st.switch_page(OVERVIEW, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
+    st.Page(_home, title="Overview", icon=":material/monitoring:", url_path="home", default=True, visibility="hidden"),
+    OVERVIEW,
     st.Page("pages/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
     st.Page("pages/policies.py", title="Policies", icon=":material/policy:", url_path="policies"),
     st.Page("pages/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),

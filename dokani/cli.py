@@ -322,8 +322,14 @@ def _register_users(sub) -> None:
     register_users(sub)
 
 
+def _register_snapshot(sub) -> None:
+    from dokani.analytics.cli import register_snapshot
+
+    register_snapshot(sub)
+
+
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users]
+            register_import_returns, register_serve, _register_users, _register_snapshot]
 
 
 def fail(message: str) -> int:

@@ -3,6 +3,7 @@
 - suite pass rate: scenario results (``persona_test_logs``, ``test_type = 'scenario'``) run in the period that passed.
 - call success: calls started in the period whose status is ``completed``. A call belongs to a business through
   its persona or its chat session (``call_sessions`` has no ``business_id``); both are named explicitly here.
+- open security events: unresolved now (a state; the Risk page lists them).
 - calls linked to a return: only where ``call_sessions`` has a ``return_request_id`` column (the calls issue adds
   it); without one the figure is *not available*, never estimated.
 """
@@ -26,6 +27,7 @@ class Activity(BaseModel):
     suite_pass: Rate
     call_success: Rate
     calls_linked: Rate | None  # None: the database cannot link calls to returns (no column)
+    open_security_events: int  # a state, not a flow: unresolved now, whatever the period
 
 
 def calls_can_link_returns(uow: UnitOfWork) -> bool:
@@ -52,5 +54,8 @@ def activity(uow: UnitOfWork, period: Period) -> Activity:
         ),
         params,
     ).one()
+    events = uow.session.execute(
+        text("SELECT count(*) FROM security_events WHERE business_id = :b AND NOT coalesce(resolved, false)"), params
+    ).scalar()
     return Activity(suite_pass=Rate(hits=passed, n=runs), call_success=Rate(hits=completed, n=calls),
-                    calls_linked=Rate(hits=linked, n=calls) if linkable else None)
+                    calls_linked=Rate(hits=linked, n=calls) if linkable else None, open_security_events=int(events))

@@ -13,7 +13,7 @@ import streamlit as st
 
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError, Invalid
-from dokani.returns import decisions, filters
+from dokani.returns import decisions, filters, query_string
 from dokani.returns import queue as svc
 from dokani.returns.decisions import SeenReturn
 from dokani.returns.filters import ReturnQueueFilter
@@ -55,7 +55,7 @@ def refresh() -> None:
 
 def show(actor: Actor) -> None:
     show_flash()
-    sla_hours = float(st.session_state.get("returns_sla_hours", 48))
+    sla_hours = float(st.session_state.get("returns_sla_hours") or 48)
     with unit_of_work(actor) as uow:
         kpis = svc.queue_kpis(uow, sla_hours)
         options = svc.filter_options(uow)
@@ -106,15 +106,54 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
         st.rerun()
 
 
+LINK_KEY, LINK_EXTRA = "queue_link", "queue_link_extra"
+
+
+def _link_filters(options: dict[str, list[str]]) -> dict:
+    """Filters from a drill-down link (``/returns?status=...&from=...``, see ``dokani.returns.query_string``): put
+    into the filter widgets once per link; the ones without a widget (AI recommendation, decided by a person, rule
+    trace) are returned and stay in force until cleared."""
+    params = st.query_params.to_dict()
+    if not query_string.has_filters(params):
+        st.session_state.pop(LINK_KEY, None)
+        return {}
+    signature = sorted(params.items())
+    if st.session_state.get(LINK_KEY) != signature:
+        st.session_state[LINK_KEY] = signature
+        try:
+            f = query_string.from_query(params)
+        except Invalid as err:
+            show_domain_error(err)
+            st.session_state[LINK_EXTRA] = {}
+            return {}
+        st.session_state.update(queue_statuses=f.statuses, queue_risk=f.risk_bands, queue_reasons=f.reasons,
+                                queue_categories=[c for c in f.categories if c in options["categories"]],
+                                queue_min_value=f.min_value, queue_max_value=f.max_value, queue_sla=f.sla_states,
+                                queue_created=tuple(d for d in (f.created_from, f.created_to) if d))
+        if "sla_hours" in params:
+            st.session_state["returns_sla_hours"] = int(f.sla_hours)
+        st.session_state[LINK_EXTRA] = {"recommendations": f.recommendations, "decided_by_person": f.decided_by_person,
+                                        "rule_trace": f.rule_trace}
+    extra = st.session_state.get(LINK_EXTRA) or {}
+    if any(extra.values()) and st.button("Clear the overview's filters", key="queue_link_clear"):
+        st.query_params.clear()
+        st.session_state.pop(LINK_EXTRA, None)
+        st.rerun()
+    return extra
+
+
 def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | None:
+    extra = _link_filters(options)
     top = st.columns([3, 2, 1, 1])
     search = top[0].text_input("Search", key="queue_search", placeholder="order id, customer email or return id")
     sort_label = top[1].selectbox("Sort", list(SORTS), key="queue_sort")
     page_size = top[2].selectbox("Rows per page", PAGE_SIZES, index=1, key="queue_page_size")
-    top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, value=48, step=12, key="returns_sla_hours")
+    top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, step=12, key="returns_sla_hours",
+                        value=None if "returns_sla_hours" in st.session_state else 48)
     with st.expander("Filters", expanded=False):
         a = st.columns([2, 1, 1.2, 1.2])
-        statuses = a[0].multiselect("Status", options["statuses"], default=list(NEEDS_DECISION), format_func=label,
+        statuses = a[0].multiselect("Status", options["statuses"], format_func=label,
+                                    default=None if "queue_statuses" in st.session_state else list(NEEDS_DECISION),
                                     key="queue_statuses", help="Empty: every status")
         risk = a[1].multiselect("Risk", ["low", "medium", "high"], key="queue_risk",
                                 help=RISK_BANDS_HELP)
@@ -124,7 +163,8 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
         b = st.columns(4)
         min_value = b[0].number_input("Order value from", min_value=0.0, value=None, key="queue_min_value")
         max_value = b[1].number_input("Order value up to", min_value=0.0, value=None, key="queue_max_value")
-        created = b[2].date_input("Asked between", value=(), key="queue_created", max_value=date.today())
+        created = b[2].date_input("Asked between", value=None if "queue_created" in st.session_state else (),
+                                  key="queue_created", max_value=date.today())
         sla = b[3].multiselect("SLA", list(SLA_LABELS), format_func=SLA_LABELS.get, key="queue_sla")
     sort, descending = SORTS[sort_label]
     created = tuple(created) if isinstance(created, (tuple, list)) else (created,)
@@ -133,7 +173,7 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
             statuses=statuses, risk_bands=risk, categories=categories, reasons=reasons, min_value=min_value,
             max_value=max_value, created_from=created[0] if created else None,
             created_to=created[1] if len(created) > 1 else None, sla_states=sla, search=search or None,
-            sort=sort, descending=descending, sla_hours=float(st.session_state.get("returns_sla_hours", 48)),
+            sort=sort, descending=descending, sla_hours=float(st.session_state.get("returns_sla_hours") or 48), **extra,
         ), page_size
     except Invalid as err:
         show_domain_error(err)
@@ -257,6 +297,12 @@ def _describe(f: ReturnQueueFilter) -> str:
         parts.append(f"asked {f.created_from or '…'} to {f.created_to or '…'}")
     if f.sla_states:
         parts.append("SLA: " + ", ".join(SLA_LABELS[x].lower() for x in f.sla_states))
+    if f.recommendations:
+        parts.append("AI said: " + ", ".join(AI_SAYS.get(x, x) for x in f.recommendations))
+    if f.decided_by_person:
+        parts.append("decided by a person")
+    if f.rule_trace:
+        parts.append("rule trace: " + ", ".join(f.rule_trace))
     return " · ".join(parts)
 
 
