@@ -146,6 +146,7 @@ class QueueKpis(BaseModel):
 
 
 def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
+    """The one definition of "waiting" and "overdue": the Returns page and the overview both show these figures."""
     business_id = acting_business(uow)
     m = uow.session.execute(
         text(
