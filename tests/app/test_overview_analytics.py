@@ -88,7 +88,7 @@ def test_every_return_tile_links_to_the_queue_with_its_filters(small_shop):
     assert links["Show overdue returns"][1] == {"sla": "overdue"}  # the default statuses: needs review, escalated
     assert links["Show decisions by a person"][1]["by"] == "person"
     assert links["Open the Risk page"][0] == "risk" and links["Open the Chat test lab"][0] == "chat"
-    assert links["Open the Calls page"][0] == "calls"
+    assert links["Show completed calls"] == ("calls", {"status": "completed", "period": "Last 90 days"})
 
 
 def test_the_queue_opened_from_a_link_shows_exactly_the_rows_counted(small_shop):
@@ -102,6 +102,19 @@ def test_the_queue_opened_from_a_link_shows_exactly_the_rows_counted(small_shop)
     _, overdue = _links(at)["Show overdue returns"]
     queue = _open(small_shop["business_id"], "returns", overdue)
     assert any("of 1 matching" in c.value for c in queue.caption)
+
+
+def test_the_calls_link_opens_the_calls_page_filtered(small_shop):
+    at = _open(small_shop["business_id"])
+    _, query = _links(at)["Show completed calls"]
+    calls = _open(small_shop["business_id"], "calls", query)
+    no_exceptions(calls)
+    assert next(s for s in calls.selectbox if s.label == "Status").value == "completed"
+    assert not calls.warning
+
+
+def test_the_rule_table_links_to_the_policies(small_shop):
+    assert _links(_open(small_shop["business_id"]))["Open the policy rules behind these clauses"][0] == "policies"
 
 
 def test_a_hand_edited_link_says_what_is_wrong(small_shop):

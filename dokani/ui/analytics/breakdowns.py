@@ -13,7 +13,7 @@ from dokani.analytics.kpis import MIN_DECISIONS, Period
 from dokani.returns.status import label
 from dokani.ui import format as fmt
 from dokani.ui.analytics.kpis import rate_caption, rate_value
-from dokani.ui.analytics.links import DECIDED, RETURNS_PAGE, returns_link, returns_query, returns_url
+from dokani.ui.analytics.links import DECIDED, RETURNS_PAGE, link, returns_link, returns_query, returns_url
 
 NO_RETURNS = "No returns in this period."
 AI_SAYS = {"auto_approve": "AI said approve", "auto_deny": "AI said deny", "human_review": "AI asked a person"}
@@ -120,6 +120,7 @@ def _overrides(o: RuleOverrides, period: Period) -> None:
         "open": st.column_config.LinkColumn("Overrides", display_text="Show ↗",
                                             help="the decisions that went against the rule"),
     })
+    link("Open the policy rules behind these clauses", "pages/policies.py")
     top = o.rules[0]
     if top.overrides.hits:
         returns_link(f"Show the overrides of {top.rule} ({rate_caption(top.overrides, 'decisions')})", period,

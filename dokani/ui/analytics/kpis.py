@@ -18,6 +18,7 @@ from dokani.returns.queue import QueueKpis
 from dokani.returns.status import NEEDS_DECISION
 from dokani.ui import format as fmt
 from dokani.ui.analytics.links import DECIDED, link, returns_link
+from dokani.ui.period import period_label
 
 
 @dataclass
@@ -118,10 +119,10 @@ def show_kpis(f: OverviewFigures, period: Period) -> None:
     with c[2]:
         st.metric("Open security events", fmt.number(f.activity.open_security_events), help="unresolved, now")
         link("Open the Risk page", "pages/risk.py")
-    _activity(f.activity)
+    _activity(f.activity, period)
 
 
-def _activity(act: Activity) -> None:
+def _activity(act: Activity, period: Period) -> None:
     c = st.columns(4)
     with c[0]:
         st.metric("Persona suite pass rate", rate_value(act.suite_pass), help="scenario results run in the period")
@@ -130,7 +131,7 @@ def _activity(act: Activity) -> None:
     with c[1]:
         st.metric("Call success rate", rate_value(act.call_success), help="calls started in the period that completed")
         st.caption(rate_caption(act.call_success, "calls"))
-        link("Open the Calls page", "pages/calls.py", {"status": "completed"})
+        link("Show completed calls", "pages/calls.py", {"status": "completed", "period": period_label(period) or ""})
     with c[2]:
         if act.calls_linked is None:
             st.metric("Calls linked to a return", "not available",

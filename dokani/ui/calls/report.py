@@ -15,6 +15,7 @@ from dokani.ui import pager
 from dokani.ui.period import period_picker
 
 PAGER = "calls"
+CALL_STATUSES = ("completed", "in_progress", "failed", "abandoned")
 
 
 @dataclass
@@ -28,11 +29,13 @@ class CallsReport:
 def call_filter() -> CallFilter:
     """Period, provider, type and status; a changed filter starts the list again at its first page."""
     top = st.columns([3, 1, 1, 1])
+    if st.query_params.get("status") in CALL_STATUSES and "calls_status" not in st.session_state:
+        st.session_state["calls_status"] = st.query_params["status"]  # a link from the overview's call tile
     with top[0]:
         period = period_picker("calls_period")
     provider = top[1].selectbox("Provider", ["All", "elevenlabs", "tavus"], key="calls_provider")
     call_type = top[2].selectbox("Type", ["All", "voice", "video"], key="calls_type")
-    status = top[3].selectbox("Status", ["All", "completed", "in_progress", "failed", "abandoned"], key="calls_status")
+    status = top[3].selectbox("Status", ["All", *CALL_STATUSES], key="calls_status")
     flt = CallFilter(
         period=period,
         provider=None if provider == "All" else provider,
