@@ -117,6 +117,20 @@ def test_the_rule_table_links_to_the_policies(small_shop):
     assert _links(_open(small_shop["business_id"]))["Open the policy rules behind these clauses"][0] == "policies"
 
 
+def test_the_same_link_opened_again_after_another_page_still_applies(small_shop):
+    at = _open(small_shop["business_id"])
+    _, query = _links(at)["Show denied returns"]
+    queue = _open(small_shop["business_id"], "returns", query)
+    assert any("of 1 matching" in c.value for c in queue.caption)
+    queue.switch_page("pages/overview.py").run()
+    for key, value in query.items():
+        queue.query_params[key] = value
+    queue.switch_page("pages/returns.py").run()
+    no_exceptions(queue)
+    assert any("of 1 matching" in c.value for c in queue.caption), [c.value for c in queue.caption]
+    assert any("status: denied" in t.value for t in queue.text)
+
+
 def test_a_hand_edited_link_says_what_is_wrong(small_shop):
     queue = _open(small_shop["business_id"], "returns", {"from": "yesterday", "status": "denied"})
     no_exceptions(queue)

@@ -35,7 +35,7 @@ def show_breakdowns(per_day: pd.DataFrame, by_category: pd.DataFrame, period: Pe
             _open_selected_day(event, period)
             st.caption("Click a bar segment to open that day's returns in that status, or:")
             totals = per_day.groupby("status", sort=False)["returns"].sum()
-            cols = st.columns(min(4, len(totals)))
+            cols = st.columns(min(3, len(totals)))
             for i, (status, n) in enumerate(totals.items()):
                 with cols[i % len(cols)]:
                     returns_link(f"{label(status)}: {n:,}", period, statuses=[status])

@@ -118,7 +118,8 @@ def _link_filters(options: dict[str, list[str]]) -> dict:
         st.session_state.pop(LINK_KEY, None)
         return {}
     signature = sorted(params.items())
-    if st.session_state.get(LINK_KEY) != signature:
+    # Again after another page: Streamlit dropped the filter widgets' state, so the link must be applied anew.
+    if st.session_state.get(LINK_KEY) != signature or "queue_statuses" not in st.session_state:
         st.session_state[LINK_KEY] = signature
         try:
             f = query_string.from_query(params)
