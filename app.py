@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dokani.ui.accounts import preferences
 from dokani.ui.bootstrap import ensure_demo_database
 from dokani.ui.context import mark_shell_ran, signed_in_actor
 from dokani.ui.errors import page_guard
@@ -30,13 +31,17 @@ PAGES = [
     st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
     st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
     st.Page("pages/team.py", title="Team", icon=":material/group:", url_path="team"),
+    st.Page("pages/settings.py", title="Your settings", icon=":material/tune:", url_path="settings"),
 ]
+BY_SLUG = {page.url_path or "overview": page for page in PAGES}
 
 st.session_state["dokani_actor"] = None
 with page_guard():
     ensure_demo_database()
     # Verified against Postgres on every run: a revoked or expired session ends here, at once.
     st.session_state["dokani_actor"] = signed_in_actor()
+    if st.session_state["dokani_actor"] is not None:
+        preferences.load_for(st.session_state["dokani_actor"])
 signed_in = st.session_state["dokani_actor"] is not None
 navigation = st.navigation(PAGES, position="sidebar" if signed_in else "hidden")
 mark_shell_ran()
@@ -44,4 +49,5 @@ if signed_in:
     with st.sidebar:
         st.caption("Dokani · AI returns and refunds")
     with page_guard():
+        preferences.land_on_preferred_page(navigation, PAGES[0], BY_SLUG)
         navigation.run()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -30,7 +31,9 @@ SIGN_OUT = "/sign-out"
 # Paths that are not console pages: Streamlit's own routes and assets, and ours.
 SET_PASSWORD = "/set-password"
 _NOT_PAGES = ("/_stcore", "/static", "/media", "/component", "/app/static", SIGN_IN, SIGN_OUT, SET_PASSWORD,
-              "/healthz")
+              "/healthz", "/auth/", "/oauth2callback")
+SSO_COOKIE = "_streamlit_user"  # Streamlit's signed identity cookie after st.login
+SSO_START = "/?sso=1"  # the console hands over to the identity provider (st.login) on this URL
 
 
 def safe_next(target: str | None) -> str:
@@ -83,6 +86,9 @@ button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; border: 0; border-ra
           color: #fff; font-size: 1rem; cursor: pointer; }}
 .error {{ background: #fdecea; color: #8a1c12; padding: .6rem .8rem; border-radius: .4rem; margin-bottom: 1rem; }}
 .notice {{ background: #eaf4fd; color: #0b4a7a; padding: .6rem .8rem; border-radius: .4rem; margin-bottom: 1rem; }}
+.or {{ text-align: center; color: #6b6f76; margin: 1rem 0 .5rem; }}
+a.sso {{ display: block; text-align: center; padding: .55rem; border: 1px solid #d5d7dc; border-radius: .4rem;
+         color: #262730; text-decoration: none; }}
 .demo {{ border-top: 1px solid #eee; margin-top: 1.5rem; font-size: .9rem; }}
 .demo table {{ border-collapse: collapse; width: 100%; }} .demo td, .demo th {{ text-align: left; padding: .2rem .3rem; }}
 </style></head>
@@ -99,7 +105,19 @@ _SIGN_IN_FORM = """<form method="post" action="{action}">
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
-{demo}"""
+{sso}{demo}"""
+
+_SSO_LINK = """<p class="or">or</p><a class="sso" href="{href}">Sign in with single sign-on</a>"""
+
+
+def sso_configured() -> bool:
+    """True when Streamlit's ``[auth]`` secrets are set, so st.login can run."""
+    try:
+        from streamlit.runtime.secrets import secrets_singleton
+
+        return "auth" in secrets_singleton
+    except Exception:  # no secrets file
+        return False
 
 
 def _page(body: str, error: str | None = None, notice: str | None = None, status_code: int = 200) -> HTMLResponse:
@@ -115,8 +133,9 @@ def _page(body: str, error: str | None = None, notice: str | None = None, status
 
 def sign_in_page(next_path: str = "/", email: str = "", error: str | None = None, notice: str | None = None,
                  status_code: int = 200) -> HTMLResponse:
+    sso = _SSO_LINK.format(href=html.escape(SSO_START)) if sso_configured() else ""
     form = _SIGN_IN_FORM.format(action=html.escape(f"{SIGN_IN}?next={quote(next_path)}"), email=html.escape(email),
-                                demo=_demo_accounts_html())
+                                sso=sso, demo=_demo_accounts_html())
     return _page(form, error=error, notice=notice, status_code=status_code)
 
 
@@ -196,6 +215,10 @@ async def sign_out_route(request: Request) -> Response:
         pass
     response = RedirectResponse(f"{SIGN_IN}?signed_out=1", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    if any(name.startswith(SSO_COOKIE) for name in request.cookies):  # signed in through st.login: end that too
+        from streamlit.web.server.starlette.starlette_auth_routes import _clear_auth_cookie
+
+        _clear_auth_cookie(response, request)
     return response
 
 
@@ -240,7 +263,9 @@ class SignInFirst:
     async def _signed_in(request: Request) -> bool:
         from dokani.accounts.sessions import COOKIE, verify_session
 
-        if "_streamlit_user" in request.cookies:  # single sign-on through st.login: app.py checks it
+        if SSO_COOKIE in request.cookies:  # single sign-on through st.login: app.py checks it
+            return True
+        if request.query_params.get("sso") == "1" and sso_configured():  # app.py hands over to the provider
             return True
         try:
             return await anyio.to_thread.run_sync(verify_session, request.cookies.get(COOKIE)) is not None
@@ -264,7 +289,18 @@ def create_app():
     )
 
 
+def use_secrets_file() -> None:
+    """``DOKANI_SECRETS_FILE`` names the secrets file (its ``[auth]`` section turns single sign-on on) when it
+    is not ``.streamlit/secrets.toml``: a deployment mounts it anywhere, tests point at a temporary one."""
+    path = os.environ.get("DOKANI_SECRETS_FILE")
+    if path:
+        from streamlit import config
+
+        config.set_option("secrets.files", [path], "DOKANI_SECRETS_FILE")
+
+
 def serve(port: int = 8501, host: str = "0.0.0.0") -> None:
     import uvicorn
 
+    use_secrets_file()
     uvicorn.run(create_app(), host=host, port=port, log_level="warning", proxy_headers=True)

@@ -10,7 +10,7 @@ from dokani.ui.period import period_picker
 actor = current_actor()
 st.title("Overview")
 period = period_picker("overview_period", whole_days=True)
-figures = read_overview(actor, period, float(st.session_state.get("returns_sla_hours") or 48))
+figures = read_overview(actor, period)
 if figures.kpis.opened == 0:
     st.info("No return requests in this period. Pick a longer period, or import returns to see KPIs here.")
 

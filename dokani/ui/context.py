@@ -15,6 +15,7 @@ import streamlit as st
 from db.uow import Actor
 from dokani.accounts import members as accounts
 from dokani.accounts import sessions
+from dokani.ui.accounts import single_sign_on
 
 # Where a session token may come from besides the cookie: tests (AppTest has no cookies) put a token they
 # created through the real sign-in service here. It is verified exactly like the cookie's.
@@ -56,10 +57,12 @@ def _show_sign_in() -> None:
 
 def signed_in_actor() -> Actor | None:
     """The signed-in person acting for the chosen business, rendered in the sidebar; None when signed out."""
-    user = sessions.verify_session(_session_token())
+    user = sessions.verify_session(_session_token()) or single_sign_on.signed_in_user()
     if user is None:
+        single_sign_on.start_if_asked()
         st.session_state.pop(SIGNED_IN_KEY, None)
-        _show_sign_in()
+        if not single_sign_on.show_refusal():
+            _show_sign_in()
         return None
     st.session_state[SIGNED_IN_KEY] = str(user.user_id)
     options = accounts.memberships(user.user_id, user.email)

@@ -1,7 +1,7 @@
 """Formatting shared by every page: money, shares, durations, and honest 'no data' for missing figures."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 NO_DATA = "no data"
 
@@ -37,8 +37,20 @@ def hours(value: float | None) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
-def when(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d %H:%M}"
+def when(value: datetime | None, zone_name: bool = False) -> str:
+    """A moment in the signed-in person's time zone (stored times without a zone are UTC)."""
+    if value is None:
+        return "—"
+    shown = local(value)
+    return f"{shown:%Y-%m-%d %H:%M}" + (f" {shown.tzname()}" if zone_name else "")
+
+
+def local(value: datetime) -> datetime:
+    from dokani.ui.accounts.preferences import current
+
+    zone = current().zone
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(zone)
 
 
 def delta(now, then, kind: str = "number") -> str | None:

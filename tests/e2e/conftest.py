@@ -28,7 +28,7 @@ def _browser_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("DOKANI_REQUIRE_BROWSER"))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -60,10 +60,10 @@ class AppServer:
         return f"{self.url}/{path.lstrip('/')}" + (f"?{q}" if q else "")
 
 
-def start_app(database_url: str, tmp_path: Path) -> AppServer:
-    port = _free_port()
+def start_app(database_url: str, tmp_path: Path, port: int | None = None, extra_env: dict | None = None) -> AppServer:
+    port = port or free_port()
     log = tmp_path / "streamlit.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     env.pop("DOKANI_APP_DATABASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "dokani", "serve", "--port", str(port), "--host", "127.0.0.1"],

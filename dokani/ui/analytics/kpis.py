@@ -17,6 +17,7 @@ from dokani.returns import queue
 from dokani.returns.queue import QueueKpis
 from dokani.returns.status import NEEDS_DECISION
 from dokani.ui import format as fmt
+from dokani.ui.accounts import preferences
 from dokani.ui.analytics.links import DECIDED, link, returns_link
 from dokani.ui.period import period_label
 
@@ -34,7 +35,13 @@ class OverviewFigures:
     activity: Activity
 
 
-def read_overview(actor, period: Period, sla_hours: float = 48.0) -> OverviewFigures:
+def review_sla_hours() -> float:
+    """The review SLA the Returns page uses in this session (the person's setting, or what they typed there)."""
+    return float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours)
+
+
+def read_overview(actor, period: Period, sla_hours: float | None = None) -> OverviewFigures:
+    sla_hours = sla_hours or review_sla_hours()
     with unit_of_work(actor) as uow:
         kpis, before = analytics.compared_kpis(uow, period)
         return OverviewFigures(

@@ -7,6 +7,7 @@ import streamlit as st
 from db.uow import Actor, unit_of_work
 from dokani.lab import personas
 from dokani.errors import DokaniError
+from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.selection import hold_selection
 from dokani.ui.text import md
@@ -20,7 +21,7 @@ def _table(people: list[personas.Persona]) -> None:
                      "Name": style.persona_name, "Tone": style.tone,
                      "Escalation": personas.ESCALATION_LABELS.get(style.escalation, style.escalation),
                      "Default": p.is_default, "Active": p.is_active, "Uses": p.usage_count,
-                     "Last used": p.last_used_at.strftime("%Y-%m-%d %H:%M") if p.last_used_at else "never"})
+                     "Last used": fmt.when(p.last_used_at) if p.last_used_at else "never"})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="persona_table", column_config={
         "Uses": st.column_config.NumberColumn(
             "Uses", help="agent replies and suite scenarios with this persona, counted by the console"),

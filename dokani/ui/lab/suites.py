@@ -10,6 +10,7 @@ from dokani.lab import personas
 from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
+from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.selection import hold_selection
 from dokani.ui.text import md
@@ -87,7 +88,7 @@ def show(actor: Actor) -> None:
     else:
         st.caption(f"Latest run against {md(version)}: {latest.passed} of {latest.scenarios} scenarios passed "
                    f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
-                   f"{latest.started_at:%Y-%m-%d %H:%M}).")
+                   f"{fmt.when(latest.started_at)}).")
     suite = _choose_suite()
     _run_button(actor, suite, by_id[persona_id], version)
     run_id = st.session_state.get(LAST_RUN)

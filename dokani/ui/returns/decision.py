@@ -13,6 +13,7 @@ from dokani.returns import decisions, review
 from dokani.returns.review import ReturnDetail
 from dokani.returns.status import DECIDING_ROLES, label
 from dokani.triage.service import RETRIAGE_STATUSES, triage_return
+from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.returns.state import SEEN_PREFIX, flash
 
@@ -26,14 +27,14 @@ def show(actor: Actor, d: ReturnDetail, seen_version: str) -> None:
         # No decision controls at all for a role that cannot decide: nothing to click, nothing to mistake.
         st.info(f"Your role ({actor.role}) can read returns but not decide them.")
         if d.admin_decision_at:
-            st.caption(f"Last decided {d.admin_decision_at:%Y-%m-%d %H:%M} UTC; now {d.status_label.lower()}.")
+            st.caption(f"Last decided {fmt.when(d.admin_decision_at, zone_name=True)}; now {d.status_label.lower()}.")
         return
     if d.status == "pending_triage":
         st.info("This return has not been triaged yet.")
     if d.status in RETRIAGE_STATUSES:
         _triage_controls(actor, d, may_decide)
     if d.admin_decision_at:
-        st.caption(f"Last decided {d.admin_decision_at:%Y-%m-%d %H:%M} UTC; now {d.status_label.lower()}"
+        st.caption(f"Last decided {fmt.when(d.admin_decision_at, zone_name=True)}; now {d.status_label.lower()}"
                    + (" (who and why: the audit timeline below)." if d.timeline else "."))
     note_key = f"review_note_{d.public_id}"
     if st.session_state.pop(CLEAR_NOTE_PREFIX + str(d.public_id), False):

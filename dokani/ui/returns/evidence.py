@@ -23,7 +23,7 @@ def _stamp(raw: str | None) -> str | None:
         return raw
     if at.tzinfo is not None:
         at = at.astimezone(timezone.utc).replace(tzinfo=None)
-    return f"{at:%Y-%m-%d %H:%M} UTC"
+    return fmt.when(at, zone_name=True)
 
 
 

@@ -21,6 +21,7 @@ from dokani.returns.status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.risk.profiles import RISK_BANDS_HELP
 from dokani.triage.service import triage_pending
 from dokani.ui import format as fmt
+from dokani.ui.accounts import preferences
 from dokani.ui.errors import show_domain_error
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
@@ -55,7 +56,7 @@ def refresh() -> None:
 
 def show(actor: Actor) -> None:
     show_flash()
-    sla_hours = float(st.session_state.get("returns_sla_hours") or 48)
+    sla_hours = float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours)
     with unit_of_work(actor) as uow:
         kpis = svc.queue_kpis(uow, sla_hours)
         options = svc.filter_options(uow)
@@ -148,9 +149,12 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
     top = st.columns([3, 2, 1, 1])
     search = top[0].text_input("Search", key="queue_search", placeholder="order id, customer email or return id")
     sort_label = top[1].selectbox("Sort", list(SORTS), key="queue_sort")
-    page_size = top[2].selectbox("Rows per page", PAGE_SIZES, index=1, key="queue_page_size")
+    prefs = preferences.current()  # the person's own defaults (Your settings)
+    page_size = top[2].selectbox("Rows per page", PAGE_SIZES, index=PAGE_SIZES.index(prefs.rows_per_page),
+                                 key="queue_page_size")
+    # no default once a drill-down link has set the SLA (Streamlit refuses both)
     top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, step=12, key="returns_sla_hours",
-                        value=None if "returns_sla_hours" in st.session_state else 48)
+                        value=None if "returns_sla_hours" in st.session_state else prefs.review_sla_hours)
     with st.expander("Filters", expanded=False):
         a = st.columns([2, 1, 1.2, 1.2])
         statuses = a[0].multiselect("Status", options["statuses"], format_func=label,
@@ -174,7 +178,8 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
             statuses=statuses, risk_bands=risk, categories=categories, reasons=reasons, min_value=min_value,
             max_value=max_value, created_from=created[0] if created else None,
             created_to=created[1] if len(created) > 1 else None, sla_states=sla, search=search or None,
-            sort=sort, descending=descending, sla_hours=float(st.session_state.get("returns_sla_hours") or 48), **extra,
+            sort=sort, descending=descending, **extra,
+            sla_hours=float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours),
         ), page_size
     except Invalid as err:
         show_domain_error(err)

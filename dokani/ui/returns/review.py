@@ -13,6 +13,7 @@ import streamlit as st
 from db.uow import Actor, unit_of_work
 from dokani.returns import review as svc
 from dokani.returns.review import ReturnDetail
+from dokani.ui import format as fmt
 from dokani.ui.context import switch_business
 from dokani.ui.returns import decision, evidence, history, recommendation
 from dokani.ui.returns.state import SEEN_PREFIX, refresh_queue, show_flash
@@ -102,7 +103,7 @@ def _header(detail: ReturnDetail) -> str:
 
     show_flash()
     st.subheader(f"Return {detail.public_id}")
-    asked = f" · asked {detail.created_at:%Y-%m-%d %H:%M} UTC ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
+    asked = f" · asked {fmt.when(detail.created_at, zone_name=True)} ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
     st.text(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}")  # customer data: text
     st.caption("Link to share (opens this panel for any member of the business):")
     st.code(_share_link(detail.public_id), language=None)
