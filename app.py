@@ -33,7 +33,8 @@ PAGES = [
     st.Page("pages/team.py", title="Team", icon=":material/group:", url_path="team"),
     st.Page("pages/settings.py", title="Your settings", icon=":material/tune:", url_path="settings"),
 ]
-BY_SLUG = {page.url_path or "overview": page for page in PAGES}
+# "overview" lands on the root page, which opens /overview keeping the query string (a landing switch would drop it).
+BY_SLUG = {**{page.url_path: page for page in PAGES if page.url_path}, "overview": PAGES[0]}
 
 st.session_state["dokani_actor"] = None
 with page_guard():
