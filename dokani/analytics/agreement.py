@@ -146,6 +146,7 @@ def weekly_trend(uow: UnitOfWork, period: Period) -> pd.DataFrame:
         _params(uow, period),
     ).all()
     frame = pd.DataFrame(rows, columns=["week", "decisions", "pushed", "agreed"])
+    frame["overrode"] = frame["pushed"] - frame["agreed"]  # decided against the AI's approve / deny
     frame["agreement"] = [a / p if p else None for a, p in zip(frame["agreed"], frame["pushed"])]
     frame["small_sample"] = [0 < p < 10 for p in frame["pushed"]]
     return frame

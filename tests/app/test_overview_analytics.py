@@ -77,6 +77,14 @@ def test_tiles_show_the_figures_and_mark_small_samples(small_shop):
     assert _metric(at, "Call success rate").value == "no data"
 
 
+def test_the_overview_period_is_a_deep_link_too(small_shop):
+    at = _open(small_shop["business_id"], query={"period": "Last 7 days"})
+    no_exceptions(at)
+    today = datetime.utcnow().date()
+    assert any(f"Returns asked {today - timedelta(days=6)} to {today} (UTC)" in c.value for c in at.caption)
+    assert _links(at)["Show completed calls"][1]["period"] == "Last 7 days"
+
+
 def test_every_return_tile_links_to_the_queue_with_its_filters(small_shop):
     at = _open(small_shop["business_id"])
     links = _links(at)

@@ -71,6 +71,8 @@ def test_agreement_and_override_by_rule_equal_the_hand_count(hand):
     assert [str(w) for w in weeks["week"]] == ["2025-10-27", "2025-11-03", "2025-11-10", "2025-11-17", "2025-11-24"]
     assert list(weeks["decisions"]) == [0, 2, 2, 1, 0]
     assert list(weeks["agreed"]) == [0, 1, 1, 0, 0] and list(weeks["pushed"]) == [0, 2, 1, 0, 0]
+    assert list(weeks["overrode"]) == [0, 1, 0, 0, 0]
+    assert weeks["agreement"][1] == pytest.approx(0.5) and weeks["agreement"].isna()[0]  # no decision: no rate
 
 
 def test_waiting_and_overdue_are_the_returns_pages_figures(hand):

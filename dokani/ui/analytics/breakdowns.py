@@ -133,7 +133,7 @@ def _weekly(weekly: pd.DataFrame) -> None:
         return
     frame = weekly.copy()
     frame["agreement %"] = [None if a is None or pd.isna(a) else round(100 * a, 1) for a in frame["agreement"]]
-    fig = px.bar(frame, x="week", y="decisions", height=240, hover_data=["pushed", "agreed", "small_sample"])
+    fig = px.bar(frame, x="week", y="decisions", height=240, hover_data=["pushed", "agreed", "overrode", "small_sample"])
     fig.add_scatter(x=frame["week"], y=frame["agreement %"], mode="lines+markers", name="agreement %", yaxis="y2")
     fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), yaxis2=dict(overlaying="y", side="right", range=[0, 100]))
     st.plotly_chart(fig, width="stretch", key="overview_weekly")
