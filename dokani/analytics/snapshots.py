@@ -22,6 +22,7 @@ from dokani.analytics import agreement as people_vs_ai
 from dokani.analytics.activity import activity
 from dokani.analytics.kpis import Period, compared_kpis
 from dokani.errors import Invalid, NotAllowed
+from dokani.returns.queue import queue_kpis
 from dokani.returns.rows import acting_business
 
 Kind = Literal["week", "month"]
@@ -114,7 +115,8 @@ def take_snapshot(uow: UnitOfWork, kind: str, period: Period | None = None) -> S
     s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{business_id}:{key}"})
     kpis, _ = compared_kpis(uow, period)
     metrics = {
-        "return_kpis": kpis.model_dump(mode="json"),
+        # waiting / overdue are a state: as they stood when the snapshot was taken (the Returns page's figures)
+        "return_kpis": {**kpis.model_dump(mode="json"), "workload_at_snapshot": queue_kpis(uow).model_dump(mode="json")},
         "ai_agreement": people_vs_ai.agreement(uow, period).model_dump(mode="json"),
         "rule_overrides": people_vs_ai.rule_overrides(uow, period).model_dump(mode="json"),
         "lab_and_calls": activity(uow, period).model_dump(mode="json"),

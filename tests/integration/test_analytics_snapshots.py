@@ -58,6 +58,7 @@ def test_snapshot_writes_the_kpis_and_agent_quality_and_a_rerun_replaces(hand, e
     k = metrics["return_kpis"]
     assert (k["opened"], k["decided"], k["refunded_value"]) == (HAND["opened"], HAND["decided"], HAND["refunded"])
     assert k["approval"]["small_sample"] is True and k["approval"]["n"] == 6
+    assert (k["workload_at_snapshot"]["waiting"], k["workload_at_snapshot"]["overdue"]) == (HAND["waiting"], HAND["overdue"])
     assert metrics["ai_agreement"]["overall"]["hits"] == HAND["agreed"]
     assert metrics["lab_and_calls"]["calls_linked"] is None
     (start, end), = _rows(empty_db, "SELECT DISTINCT period_start, period_end FROM business_analytics WHERE business_id = %s", b)
