@@ -25,7 +25,9 @@ SlaState = Literal["overdue", "due_soon", "on_time"]
 SortKey = Literal["age", "risk", "value"]
 Recommendation = Literal["auto_approve", "auto_deny", "human_review"]
 
-RULE_TRACE = re.compile(r"[a-z_.]{1,60}:(pass|violation|flag|info)")
+# Any rule name (an adopted database's traces may name rules this engine does not know; it is a bound parameter),
+# but no comma: the query string separates clauses with commas.
+RULE_TRACE = re.compile(r"[^,]{1,100}:(pass|violation|flag|info)")
 DUE_SOON_SHARE = 0.75  # a waiting return is "due soon" after 75 % of the SLA
 REASON_CODES: tuple[str, ...] = tuple(code for code, _ in REASON_KEYWORDS) + ("other",)
 

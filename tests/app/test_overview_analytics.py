@@ -163,6 +163,19 @@ def test_snapshot_trend_names_missing_weeks(small_shop):
     assert any("11 of the last 12 weeks have no snapshot" in w.value for w in at.warning)
 
 
+def test_statuses_and_rule_names_from_the_data_stay_text(small_shop, fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as c:
+        insert_return(c, small_shop["business_id"], datetime.utcnow() - timedelta(days=1), "[won](http://evil.example)",
+                      None, value=1)
+        insert_return(c, small_shop["business_id"], datetime.utcnow() - timedelta(days=1), "denied", "auto_deny",
+                      person_h=1, details=trace(("**evil**", "pass")))
+    at = _open(small_shop["business_id"])
+    no_exceptions(at)
+    labels = [el.proto.label for el in at.get("page_link")]
+    assert r"\[won\]\(http://evil\.example\): 1" in labels, labels
+    assert any(label.startswith(r"Show the overrides of \*\*evil\*\*") for label in labels), labels
+
+
 def test_an_empty_business_renders_cleanly(fresh_db):
     owner = user("atlas", "owner")
     with psycopg.connect(fresh_db, autocommit=True) as c:

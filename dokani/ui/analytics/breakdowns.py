@@ -12,6 +12,7 @@ from dokani.analytics.agreement import Agreement, RuleOverrides
 from dokani.analytics.kpis import MIN_DECISIONS, Period
 from dokani.returns.status import label
 from dokani.ui import format as fmt
+from dokani.ui.text import md
 from dokani.ui.analytics.kpis import rate_caption, rate_value
 from dokani.ui.analytics.links import DECIDED, RETURNS_PAGE, link, returns_link, returns_query, returns_url
 
@@ -38,7 +39,7 @@ def show_breakdowns(per_day: pd.DataFrame, by_category: pd.DataFrame, period: Pe
             cols = st.columns(min(3, len(totals)))
             for i, (status, n) in enumerate(totals.items()):
                 with cols[i % len(cols)]:
-                    returns_link(f"{label(status)}: {n:,}", period, statuses=[status])
+                    returns_link(f"{md(label(status))}: {n:,}", period, statuses=[status])  # statuses are data
     with right:
         st.subheader("By category")
         if by_category.empty:
@@ -114,7 +115,7 @@ def _overrides(o: RuleOverrides, period: Period) -> None:
              "overrode": r.overrides.hits, "override rate": rate_value(r.overrides),
              "small sample": r.overrides.small_sample,
              "open": returns_url(period, statuses=AGAINST[r.pushed], decided_by_person=True,
-                                 rule_trace=[f"{r.rule}:{r.outcome}"]) if r.overrides.hits else None}
+                                 rule_trace=[f"{r.rule}:{r.outcome}"]) if r.overrides.hits and _linkable(r.rule) else None}
             for r in o.rules]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
         "open": st.column_config.LinkColumn("Overrides", display_text="Show ↗",
@@ -122,9 +123,14 @@ def _overrides(o: RuleOverrides, period: Period) -> None:
     })
     link("Open the policy rules behind these clauses", "pages/policies.py")
     top = o.rules[0]
-    if top.overrides.hits:
-        returns_link(f"Show the overrides of {top.rule} ({rate_caption(top.overrides, 'decisions')})", period,
+    if top.overrides.hits and _linkable(top.rule):
+        returns_link(f"Show the overrides of {md(top.rule)} ({rate_caption(top.overrides, 'decisions')})", period,
                      statuses=AGAINST[top.pushed], decided_by_person=True, rule_trace=[f"{top.rule}:{top.outcome}"])
+
+
+def _linkable(rule: str) -> bool:
+    """A rule name a queue link can carry (see ``dokani.returns.filters.RULE_TRACE``)."""
+    return 0 < len(rule) <= 100 and "," not in rule
 
 
 def _weekly(weekly: pd.DataFrame) -> None:
