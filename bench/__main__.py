@@ -19,6 +19,7 @@ from typing import Callable
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+SEEDED = False  # this run seeded the database (so its time is the seed's)
 
 
 def _database(returns: int, reseed: bool) -> str:
@@ -43,6 +44,8 @@ def _database(returns: int, reseed: bool) -> str:
     with psycopg.connect(url) as c:
         seeded = c.execute("SELECT count(*) FROM return_requests").fetchone()[0]
     if seeded == 0:
+        global SEEDED
+        SEEDED = True
         started = time.perf_counter()
         seed_database(url, seed=11, size=SeedSize(businesses=4, returns=returns), progress=True)
         print(f"seed: {returns:,} returns in {time.perf_counter() - started:.1f} s")
@@ -75,19 +78,62 @@ def main() -> None:
     parser.add_argument("--returns", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--only", choices=["pages", "services", "all"], default="all")
+    parser.add_argument("--page-repeat", type=int, default=10)
     args = parser.parse_args()
 
     import os
 
+    started = time.perf_counter()
     url = _database(args.returns, args.reseed)
+    seed_s = time.perf_counter() - started if SEEDED else None
     os.environ["DATABASE_URL"] = url
     from bench.scenarios import scenarios
 
-    results = [measure(name, fn, args.repeat) for name, fn in scenarios()]
+    results = [measure(name, fn, args.repeat) for name, fn in scenarios()] if args.only != "pages" else []
+    pages: list = []
+    peer_ms = None
+    rss = None
+    if args.only != "services":
+        pages, peer_ms, rss = run_pages(url, args.page_repeat)
+    from bench import pages as page_bench
+    from bench.report import write_results
+
     out = ROOT / "artifacts"
     out.mkdir(exist_ok=True)
-    (out / "bench.json").write_text(json.dumps({"returns": args.returns, "results": results}, indent=2))
+    (out / "bench.json").write_text(json.dumps({"returns": args.returns, "results": results,
+                                                "pages": [p.__dict__ for p in pages], "naive_peer_ms": peer_ms},
+                                               indent=2))
     print(f"wrote {out / 'bench.json'}")
+    write_results(ROOT / "benchmarks" / "RESULTS.md", returns=args.returns, services=results, pages=pages,
+                  naive_peer_ms=peer_ms, resident_mib=rss or page_bench.resident_mib(), seed_s=seed_s)
+    print(f"wrote {ROOT / 'benchmarks' / 'RESULTS.md'}")
+
+
+def run_pages(url: str, repeat: int):
+    """Render each page through the whole app, as the owner of the busiest business."""
+    from bench import pages as page_bench
+    from bench.page_scenarios import page_scenarios
+    from bench.scenarios import _first_pending_public_id
+    from db.demo import DEMO_PASSWORD, business, user
+    from db.engine import app_engine
+    from dokani.accounts.sign_in import sign_in
+
+    page_bench._shell_pages_manager()
+    clock = page_bench.SqlClock()
+    clock.install(app_engine())
+    token = sign_in(user("atlas", "owner").email, DEMO_PASSWORD).token
+    atlas = str(business("atlas").business_id)
+    bare = page_bench._bare_page_ms(repeat)
+    print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
+    timings = []
+    for name, page, query, act in page_scenarios(_first_pending_public_id()):
+        at = page_bench.open_app(page, token, atlas, query)
+        timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare))
+    timings_rss = page_bench.resident_mib()  # before the naive peer, which holds the whole table in pandas
+    peer = page_bench.naive_peer_ms(url, atlas)
+    print(f"naive peer (pd.read_sql of the business's returns, filter in pandas): {peer:,.0f} ms")
+    return timings, peer, timings_rss
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable, Iterator
 
 from db.demo import business, user
-from db.uow import Actor, unit_of_work
+from db.uow import Actor, UnitOfWork, unit_of_work
 
 
 def _actor() -> Actor:
@@ -18,6 +18,41 @@ def _in_uow(call: Callable) -> Callable[[], object]:
             return call(uow)
 
     return run
+
+
+class _RolledBack(UnitOfWork):
+    """Runs a write-back service in full (its SQL, its audit rows), then discards it: the bench stays the same."""
+
+    def commit(self) -> None:
+        self.session.flush()
+
+
+def _decided_and_rolled_back(call: Callable) -> Callable[[], object]:
+    def run():
+        uow = _RolledBack(_actor())
+        try:
+            return call(uow)
+        finally:
+            uow.rollback()
+            uow.close()
+
+    return run
+
+
+def _waiting(n: int) -> list:
+    from sqlalchemy import text
+
+    from dokani.returns.decisions import SeenReturn
+
+    with unit_of_work(_actor()) as uow:
+        rows = uow.session.execute(text(
+            "SELECT id, CAST(xmin AS text) FROM return_requests WHERE business_id = :b AND NOT is_test "
+            "AND status = 'pending_review' ORDER BY id LIMIT :n"), {"b": business("atlas").business_id, "n": n}).all()
+    return [SeenReturn(id=i, version=v) for i, v in rows]
+
+
+def _drain(chunks) -> int:
+    return sum(len(c) for c in chunks)
 
 
 def _first_pending_public_id() -> str:
@@ -56,6 +91,16 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     risky = ReturnQueueFilter(statuses=[], risk_bands=["high"], reasons=["damaged"], sort="risk")
     yield "returns: risk band + reason filter", _in_uow(lambda u: queue.queue_page(u, risky))
     yield "returns: KPI strip", _in_uow(lambda u: queue.queue_kpis(u))
+    from dokani.returns import decisions
+
+    one = _waiting(1)[0]
+    yield "returns: one decision with audit", _decided_and_rolled_back(
+        lambda u: decisions.decide_return(u, one.id, "approve", expected_version=one.version))
+    thousand = _waiting(1000)
+    yield "returns: bulk approve of 1,000", _decided_and_rolled_back(
+        lambda u: decisions.decide_returns(u, thousand, "approve"))
+    yield "returns: CSV export of every return (streamed)", _in_uow(
+        lambda u: _drain(queue.iter_csv(u, ReturnQueueFilter(statuses=[]))))
     public_id = _first_pending_public_id()
     yield "returns: review panel detail", _in_uow(lambda u: return_detail(u, public_id))
     policy_id = _active_policy_id()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from db.uow import UnitOfWork
 from dokani.models import AuditLog
@@ -52,6 +53,29 @@ def record(
     )
     uow.session.add(row)
     return row
+
+
+@dataclass(frozen=True)
+class Entry:
+    action: str
+    entity: str
+    entity_id: Any
+    before: dict | None = None
+    after: dict | None = None
+    note: str | None = None
+
+
+def record_many(uow: UnitOfWork, entries: list[Entry]) -> None:
+    """Add many audit rows in one multi-row INSERT (bulk decisions), in the unit of work's transaction."""
+    if not entries:
+        return
+    actor = uow.actor
+    uow.session.execute(insert(AuditLog), [
+        {"business_id": actor.business_id, "actor_id": actor.user_id, "actor_email": actor.email, "action": e.action,
+         "entity": e.entity, "entity_id": str(e.entity_id), "before": _jsonable(e.before), "after": _jsonable(e.after),
+         "note": e.note}
+        for e in entries
+    ])
 
 
 def history(uow: UnitOfWork, entity: str, entity_id: Any) -> list[AuditLog]:

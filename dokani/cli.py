@@ -322,6 +322,12 @@ def _register_users(sub) -> None:
     register_users(sub)
 
 
+def _register_calls(sub) -> None:
+    from dokani.calls.cli import register_calls
+
+    register_calls(sub)
+
+
 def _register_snapshot(sub) -> None:
     from dokani.analytics.cli import register_snapshot
 
@@ -329,7 +335,7 @@ def _register_snapshot(sub) -> None:
 
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_snapshot]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_snapshot]
 
 
 def fail(message: str) -> int:

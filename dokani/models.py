@@ -561,3 +561,55 @@ class PolicyActivation(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     how: Mapped[str] = mapped_column(Text)  # activated | scheduled | rolled_back | recorded
+
+
+# --- issue #8: call imports, webhooks and call-to-return links (revision 0009) ---------------------------------
+
+class CallEvent(Base):
+    """One ElevenLabs / Tavus event received (webhook) or imported (file, upload), raw, with its processing status."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    provider: Mapped[str] = mapped_column(Text)  # elevenlabs | tavus
+    event_type: Mapped[str] = mapped_column(Text)
+    conversation_id: Mapped[str | None] = mapped_column(Text)
+    event_key: Mapped[str] = mapped_column(Text)  # unique per business and provider: the same event twice
+    source: Mapped[str] = mapped_column(Text)  # webhook | file | upload
+    file_name: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[Any] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(Text, server_default=text("'received'"))  # received | processed | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    call_session_id: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True), ForeignKey("call_sessions.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("(now() AT TIME ZONE 'utc')"))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CallWebhookSecret(Base):
+    """A business's ElevenLabs HMAC secret, or its Tavus URL token (kept only as SHA-256). Owners/admins only."""
+
+    __tablename__ = "call_webhook_secrets"
+
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"), primary_key=True)
+    provider: Mapped[str] = mapped_column(Text, primary_key=True)
+    secret: Mapped[str | None] = mapped_column(Text)
+    token_sha256: Mapped[str | None] = mapped_column(Text, unique=True)
+    hint: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    set_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("(now() AT TIME ZONE 'utc')"))
+
+
+class CallReturnLink(Base):
+    """The return a call was about and how that was found (return_id | order_id | email_time | reviewer)."""
+
+    __tablename__ = "call_return_links"
+
+    call_session_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("call_sessions.id"), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    return_request_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("return_requests.id"))
+    method: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    linked_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    linked_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("(now() AT TIME ZONE 'utc')"))

@@ -5,6 +5,7 @@
 - ``GET/POST /sign-out``: revokes the session and clears the cookie.
 - ``GET/POST /set-password``: the one-time invitation / reset link's form.
 - ``GET /healthz``: the process and the database answer.
+- ``POST /webhooks/elevenlabs``, ``POST /webhooks/tavus/<token>``: provider call events (``dokani.calls``).
 - A middleware sends a browser that opens a console page without a live session to ``/sign-in`` first,
   so a deep link survives sign-in. ``app.py`` checks the session again on every run: it is the guard,
   the redirect is a convenience.
@@ -31,7 +32,7 @@ SIGN_OUT = "/sign-out"
 # Paths that are not console pages: Streamlit's own routes and assets, and ours.
 SET_PASSWORD = "/set-password"
 _NOT_PAGES = ("/_stcore", "/static", "/media", "/component", "/app/static", SIGN_IN, SIGN_OUT, SET_PASSWORD,
-              "/healthz", "/auth/", "/oauth2callback")
+              "/healthz", "/auth/", "/oauth2callback", "/exports/", "/webhooks/")
 SSO_COOKIE = "_streamlit_user"  # Streamlit's signed identity cookie after st.login
 SSO_START = "/?sso=1"  # the console hands over to the identity provider (st.login) on this URL
 
@@ -275,7 +276,11 @@ class SignInFirst:
 
 def create_app():
     import streamlit as st
+
+    from dokani.returns.export_http import export_routes
     from starlette.middleware import Middleware
+
+    from dokani.calls.webhooks_http import webhook_routes
 
     return st.App(
         str(ROOT / "app.py"),
@@ -284,6 +289,8 @@ def create_app():
             Route(SIGN_OUT, sign_out_route, methods=["GET", "POST"]),
             Route(SET_PASSWORD, set_password_route, methods=["GET", "POST"]),
             Route("/healthz", health_route, methods=["GET"]),
+            *export_routes(),
+            *webhook_routes(),
         ],
         middleware=[Middleware(SignInFirst)],
     )

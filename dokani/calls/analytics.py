@@ -27,6 +27,8 @@ class CallFilter(BaseModel):
     provider: str | None = None  # elevenlabs | tavus
     call_type: str | None = None  # voice | video
     status: str | None = None
+    persona_id: UUID | None = None
+    evaluation: str | None = None  # the provider's call_successful: success | failure | unknown
 
 
 class CallSummary(BaseModel):
@@ -82,6 +84,13 @@ def _where(f: CallFilter) -> tuple[str, dict[str, Any]]:
         if value:
             clauses.append(f"c.{column} = :{column}")
             params[column] = value
+    if f.persona_id:
+        clauses.append("c.persona_config_id = :persona_id")
+        params["persona_id"] = f.persona_id
+    if f.evaluation:
+        clauses.append("EXISTS (SELECT 1 FROM call_analytics x WHERE x.call_session_id = c.id "
+                       "AND x.metrics ->> 'call_successful' = :evaluation)")
+        params["evaluation"] = f.evaluation
     return " AND ".join(clauses), params
 
 

@@ -17,7 +17,6 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
-from dokani.returns.queue import MAX_PAGE_SIZE
 from dokani.returns.rows import ENTITY, acting_business, fetch_return
 from dokani.returns.status import (
     ACTION_TARGET,
@@ -31,6 +30,9 @@ from dokani.returns.status import (
     label,
     may_human_move,
 )
+
+
+MAX_BULK = 1000  # returns one bulk decision may take: one UPDATE and one audit INSERT for all of them
 
 
 class DecisionOutcome(BaseModel):
@@ -120,7 +122,7 @@ def explain_change(uow: UnitOfWork, row: Any) -> str:
     return text_
 
 
-def _apply(uow: UnitOfWork, row: Any, action: str, note: str | None) -> DecisionOutcome:
+def _decision_sets(action: str, note: str | None) -> str:
     target = ACTION_TARGET[action]
     sets = ["status = :target", "admin_decision_at = timezone('utc', now())"]
     if note:
@@ -133,18 +135,34 @@ def _apply(uow: UnitOfWork, row: Any, action: str, note: str | None) -> Decision
         sets.append("escalation_reason = :note")
     elif target == COMPLETED:
         sets = ["status = :target"]
-    after = uow.session.execute(
+    return ", ".join(sets)
+
+
+def _apply(uow: UnitOfWork, rows: list[Any], action: str, note: str | None) -> list[DecisionOutcome]:
+    """Decide `rows` (locked, checked) in one UPDATE and record them in one multi-row audit INSERT."""
+    if not rows:
+        return []
+    target = ACTION_TARGET[action]
+    changed = uow.session.execute(
         text(
-            f"UPDATE return_requests SET {', '.join(sets)} WHERE id = :id AND CAST(xmin AS text) = :version "
-            f"RETURNING *, CAST(xmin AS text) AS version, timezone('utc', now()) AS decided_at"
+            f"UPDATE return_requests r SET {_decision_sets(action, note)} "
+            f"FROM unnest(CAST(:ids AS bigint[]), CAST(:versions AS text[])) AS seen(id, version) "
+            f"WHERE r.business_id = :b AND r.id = seen.id AND CAST(r.xmin AS text) = seen.version "
+            f"RETURNING r.*, CAST(r.xmin AS text) AS version, timezone('utc', now()) AS decided_at"
         ),
-        {"target": target, "note": note, "id": row["id"], "version": row["version"]},
-    ).mappings().first()
-    if after is None:  # cannot happen under the row lock; never write blind
-        raise Conflict("This return changed while your decision was being saved. Nothing was changed.")
-    audit.record(uow, action, ENTITY, row["id"], before=_snapshot(row), after=_snapshot(after), note=note)
-    return DecisionOutcome(id=row["id"], public_id=row["public_id"], action=action, from_status=row["status"],
-                           to_status=target, version=after["version"], decided_at=after["decided_at"])
+        {"target": target, "note": note, "b": rows[0]["business_id"], "ids": [r["id"] for r in rows],
+         "versions": [r["version"] for r in rows]},
+    ).mappings().all()
+    if len(changed) != len(rows):  # cannot happen under the row locks; never write blind
+        raise Conflict("Some of these returns changed while your decision was being saved. Nothing was changed.")
+    after = {r["id"]: r for r in changed}
+    audit.record_many(uow, [
+        audit.Entry(action, ENTITY, row["id"], before=_snapshot(row), after=_snapshot(after[row["id"]]), note=note)
+        for row in rows
+    ])
+    return [DecisionOutcome(id=row["id"], public_id=row["public_id"], action=action, from_status=row["status"],
+                            to_status=target, version=after[row["id"]]["version"],
+                            decided_at=after[row["id"]]["decided_at"]) for row in rows]
 
 
 def _refuse_illegal(row: Any, action: str) -> str | None:
@@ -174,7 +192,7 @@ def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_v
     problem = _refuse_illegal(row, action)
     if problem:
         raise NotAllowed(problem)
-    outcome = _apply(uow, row, action, note)
+    outcome = _apply(uow, [row], action, note)[0]
     uow.commit()
     return outcome
 
@@ -189,8 +207,8 @@ def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal[
     wanted = {s.id: s.version for s in seen}
     if not wanted:
         raise Invalid("Select at least one return.", {"selection": "nothing selected"})
-    if len(wanted) > MAX_PAGE_SIZE:
-        raise Invalid(f"At most {MAX_PAGE_SIZE} returns at once.", {"selection": "too many"})
+    if len(wanted) > MAX_BULK:
+        raise Invalid(f"At most {MAX_BULK:,} returns at once.", {"selection": "too many"})
     rows = uow.session.execute(
         text(
             "SELECT r.*, CAST(r.xmin AS text) AS version FROM return_requests r "
@@ -199,7 +217,7 @@ def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal[
         {"b": business_id, "ids": list(wanted)},
     ).mappings().all()
     by_id = {r["id"]: r for r in rows}
-    decided: list[DecisionOutcome] = []
+    ready: list[Any] = []
     conflicts: list[RowConflict] = []
     for rid in sorted(wanted):
         row = by_id.get(rid)
@@ -210,6 +228,7 @@ def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal[
         elif problem := _refuse_illegal(row, action):
             conflicts.append(RowConflict(id=rid, public_id=row["public_id"], message=problem))
         else:
-            decided.append(_apply(uow, row, action, note))
+            ready.append(row)
+    decided = _apply(uow, ready, action, note)
     uow.commit()
     return BulkOutcome(action=action, decided=decided, conflicts=conflicts)

@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from dokani.errors import Invalid, field_problems
-from dokani.returns.status import NEEDS_DECISION
+from dokani.returns.status import NEEDS_DECISION, STATUSES
 from dokani.risk.profiles import RISK_BANDS
 from dokani.triage.engine import REASON_KEYWORDS, reason_pattern
 
@@ -139,7 +139,11 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
     clauses = ["r.business_id = :business_id"]
     params: dict[str, Any] = {"business_id": business_id, "sla_hours": f.sla_hours, "due_soon": f.sla_hours * DUE_SOON_SHARE}
     clauses.append("NOT r.is_test")  # chat-lab test returns never reach the live queue (revision 0005)
-    if f.statuses:
+    if f.statuses and set(f.statuses) <= set(STATUSES):
+        # Known statuses inline, so the planner can match partial indexes (the waiting queue's, revision 0013)
+        # whatever plan it caches; they are the code's own constants, never typed text.
+        clauses.append("r.status = ANY(ARRAY[" + ", ".join(_quote(s) for s in sorted(f.statuses)) + "])")
+    elif f.statuses:
         clauses.append("r.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)
     if f.risk_bands:
@@ -180,8 +184,7 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
     term = (f.search or "").strip()
     if term:
         params["pattern"] = _like_pattern(term.lower())
-        clauses.append(
-            "(r.order_id ILIKE :pattern OR lower(r.customer_email) LIKE :pattern "
-            "OR CAST(r.public_id AS text) LIKE :pattern)"
-        )
+        # The match runs in dokani.search_return_ids (revision 0013): under row-level security LIKE cannot use
+        # the trigram indexes; the function checks membership, then matches with them.
+        clauses.append("r.id IN (SELECT dokani.search_return_ids(:business_id, :pattern))")
     return clauses, params

@@ -9,8 +9,8 @@ import base64
 import csv
 import io
 import json
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Iterator
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -111,8 +111,6 @@ def queue_page(uow: UnitOfWork, f: ReturnQueueFilter | None = None, *, cursor: s
     page_size = max(1, min(MAX_PAGE_SIZE, int(page_size)))
     session = uow.session
     clauses, params = where_clauses(acting_business(uow), f)
-    total = int(session.execute(text(f"SELECT count(*) FROM return_requests r WHERE {' AND '.join(clauses)}"), params).scalar())
-
     key = SORT_SQL[f.sort]
     direction = "DESC" if f.is_descending else "ASC"
     page_clauses = list(clauses)
@@ -121,12 +119,19 @@ def queue_page(uow: UnitOfWork, f: ReturnQueueFilter | None = None, *, cursor: s
         op = "<" if f.is_descending else ">"
         page_clauses.append(f"({key}, r.id) {op} (CAST(:cursor_value AS {SORT_CAST[f.sort]}), :cursor_id)")
         params.update(cursor_value=value, cursor_id=after_id)
+    # The count and the page in one statement, so they come from one snapshot: a total above zero always comes
+    # with its rows (two statements could see a decision land between them).
     sql = (
-        f"SELECT {ROW_COLUMNS}, CAST({key} AS text) AS sort_value FROM return_requests r "
-        f"WHERE {' AND '.join(page_clauses)} ORDER BY {key} {direction}, r.id {direction} LIMIT :limit"
+        f"WITH total AS (SELECT count(*) AS n FROM return_requests r WHERE {' AND '.join(clauses)}), "
+        f"page AS (SELECT {ROW_COLUMNS}, CAST({key} AS text) AS sort_value, {key} AS sort_key FROM return_requests r "
+        f"WHERE {' AND '.join(page_clauses)} ORDER BY {key} {direction}, r.id {direction} LIMIT :limit) "
+        f"SELECT total.n AS total, page.* FROM total LEFT JOIN page ON true "
+        f"ORDER BY page.sort_key {direction}, page.id {direction}"
     )
     params["limit"] = page_size + 1
-    found = session.execute(text(sql), params).mappings().all()
+    result = session.execute(text(sql), params).mappings().all()
+    total = int(result[0]["total"]) if result else 0
+    found = [m for m in result if m["id"] is not None]
     more = len(found) > page_size
     found = found[:page_size]
     next_cursor = _encode_cursor(found[-1]["sort_value"], found[-1]["id"]) if more and found else None
@@ -145,48 +150,78 @@ class QueueKpis(BaseModel):
     value_at_stake: float = Field(description="order value of the waiting returns")
 
 
+def _literal_list(values) -> str:
+    """Status names from the code as an SQL array literal: the planner can then match the partial indexes."""
+    return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
 def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
-    """The one definition of "waiting" and "overdue": the Returns page and the overview both show these figures."""
+    """The one definition of "waiting" and "overdue": the Returns page and the overview both show these figures.
+
+    Index-only reads of ``return_requests_waiting_idx`` (revision 0013) and a count of those awaiting triage."""
     business_id = acting_business(uow)
+    waiting = f"r.business_id = :b AND NOT r.is_test AND r.status = ANY({_literal_list(NEEDS_DECISION)})"
+    at = SORT_SQL["age"]  # the expression return_requests_waiting_idx is ordered by
     m = uow.session.execute(
         text(
             f"""
-            SELECT count(*) FILTER (WHERE waiting) AS waiting,
-                   count(*) FILTER (WHERE r.status = 'pending_triage') AS awaiting_triage,
-                   count(*) FILTER (WHERE waiting AND age_hours >= :sla_hours) AS overdue,
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY age_hours) FILTER (WHERE waiting) AS median_age,
-                   max(age_hours) FILTER (WHERE waiting) AS oldest_age,
-                   coalesce(sum(coalesce(r.order_value, 0)) FILTER (WHERE waiting), 0) AS value_at_stake
-            FROM (SELECT r.*, {AGE_HOURS} AS age_hours, r.status = ANY(:needs) AS waiting
-                  FROM return_requests r
-                  WHERE r.business_id = :business_id AND r.status = ANY(:open) AND NOT r.is_test) r
+            WITH w AS (SELECT count(*) AS n, coalesce(sum(coalesce(r.order_value, 0)), 0) AS value_at_stake,
+                              count(*) FILTER (WHERE {at} <= timezone('utc', now()) - :sla) AS overdue,
+                              min({at}) AS oldest
+                       FROM return_requests r WHERE {waiting})
+            SELECT w.n AS waiting, w.value_at_stake, w.overdue, w.oldest,
+                   (SELECT {at} FROM return_requests r WHERE {waiting}
+                    ORDER BY {at} DESC OFFSET (w.n - 1) / 2 LIMIT 1) AS median_upper,
+                   (SELECT {at} FROM return_requests r WHERE {waiting}
+                    ORDER BY {at} DESC OFFSET w.n / 2 LIMIT 1) AS median_lower,
+                   (SELECT count(*) FROM return_requests r WHERE r.business_id = :b AND NOT r.is_test
+                      AND r.status = 'pending_triage') AS awaiting_triage,
+                   timezone('utc', now()) AS now
+            FROM w
             """
         ),
-        {"business_id": business_id, "sla_hours": sla_hours, "needs": list(NEEDS_DECISION),
-         "open": list(NEEDS_DECISION) + ["pending_triage"]},
+        {"b": business_id, "sla": timedelta(hours=sla_hours)},
     ).mappings().one()
+
+    def age(at) -> float | None:
+        return None if at is None else (m["now"] - at).total_seconds() / 3600
+
+    median = None
+    if m["waiting"]:
+        # ages sorted youngest first: the middle one, or the mean of the middle two (as percentile_cont does)
+        median = round((age(m["median_upper"]) + age(m["median_lower"])) / 2, 1)
+    oldest = age(m["oldest"])
     return QueueKpis(
         waiting=m["waiting"], awaiting_triage=m["awaiting_triage"], overdue=m["overdue"], sla_hours=sla_hours,
-        median_age_hours=round(float(m["median_age"]), 1) if m["median_age"] is not None else None,
-        oldest_age_hours=round(float(m["oldest_age"]), 1) if m["oldest_age"] is not None else None,
+        median_age_hours=median, oldest_age_hours=round(oldest, 1) if oldest is not None else None,
         value_at_stake=round(float(m["value_at_stake"]), 2),
     )
+
+
+def _distinct_values(uow: UnitOfWork, business_id: UUID, column: str) -> list[str]:
+    """The distinct non-null values of `column` among a business's live returns: a skip scan over an index on
+    (business_id, column), one probe per value, instead of reading every return."""
+    probe = (f"SELECT {column} FROM return_requests WHERE business_id = :b AND NOT is_test AND {column} IS NOT NULL")
+    return list(uow.session.execute(
+        text(
+            f"""
+            WITH RECURSIVE v(value) AS (
+              ({probe} ORDER BY {column} LIMIT 1)
+              UNION ALL
+              SELECT ({probe} AND {column} > v.value ORDER BY {column} LIMIT 1) FROM v WHERE v.value IS NOT NULL
+            )
+            SELECT value FROM v WHERE value IS NOT NULL
+            """
+        ),
+        {"b": business_id},
+    ).scalars())
 
 
 def filter_options(uow: UnitOfWork) -> dict[str, list[str]]:
     """The categories and statuses that occur in this business (for the filter widgets)."""
     business_id = acting_business(uow)
-    rows = uow.session.execute(
-        text(
-            "SELECT 'category' AS kind, product_category AS value FROM return_requests "
-            "WHERE business_id = :b AND NOT is_test AND product_category IS NOT NULL GROUP BY product_category "
-            "UNION ALL SELECT 'status', status FROM return_requests WHERE business_id = :b AND NOT is_test "
-            "AND status IS NOT NULL GROUP BY status"
-        ),
-        {"b": business_id},
-    ).all()
-    categories = sorted(v for k, v in rows if k == "category")
-    seen = {v for k, v in rows if k == "status"}
+    categories = _distinct_values(uow, business_id, "product_category")  # return_requests_category_idx (0013)
+    seen = set(_distinct_values(uow, business_id, "status"))  # return_requests_live_queue_idx (0005)
     statuses = list(STATUSES) + sorted(seen - set(STATUSES))
     return {"categories": categories, "statuses": statuses, "reasons": list(REASON_CODES)}
 
@@ -196,6 +231,7 @@ CSV_COLUMNS = ["public_id", "created_at", "status", "order_id", "customer_email"
                "policy_version_used", "age_hours", "sla_state"]
 
 
+
 def _csv_cell(value: Any) -> Any:
     """Customer text that a spreadsheet would run as a formula is prefixed with a quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -203,10 +239,10 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def export_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None) -> str:
-    """Every return matching the filter (all pages), in the filter's order, as CSV text."""
+def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1000) -> Iterator[str]:
+    """Every return matching the filter (all pages), in the filter's order, as CSV text in chunks of `batch`
+    rows: read with a server-side cursor, so memory stays the same for 250 rows or 250,000."""
     f = f or ReturnQueueFilter()
-    session = uow.session
     clauses, params = where_clauses(acting_business(uow), f)
     direction = "DESC" if f.is_descending else "ASC"
     sql = (
@@ -216,8 +252,17 @@ def export_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for m in session.execute(text(sql).execution_options(yield_per=1000), params).mappings():
-        row = _row(m).model_dump()
-        writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
-    return out.getvalue()
+    result = uow.session.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
+    for rows in result.mappings().partitions(batch):
+        for m in rows:
+            row = _row(m).model_dump()
+            writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
 
+
+def export_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None) -> str:
+    """The whole export as one string (the CLI, small exports)."""
+    return "".join(iter_csv(uow, f))

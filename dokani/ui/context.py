@@ -35,6 +35,14 @@ def _session_token() -> str | None:
     return token if isinstance(token, str) else None
 
 
+def has_session_cookie() -> bool:
+    """True when the browser holds the console's session cookie (so the console's own routes can check it)."""
+    try:
+        return bool(st.context.cookies.get(sessions.COOKIE))
+    except Exception:
+        return False
+
+
 def _current_path() -> str:
     try:
         url = st.context.url or ""

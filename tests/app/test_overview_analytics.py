@@ -73,7 +73,7 @@ def test_tiles_show_the_figures_and_mark_small_samples(small_shop):
     captions = [c.value for c in at.caption]
     assert "1 of 2 decided · small sample (fewer than 10)" in captions
     assert "1 of 2 decisions by a person where the AI pushed an outcome · small sample (fewer than 10)" in captions
-    assert _metric(at, "Calls linked to a return").value == "not available"
+    assert _metric(at, "Calls linked to a return").value == "no data"  # no calls: no share
     assert _metric(at, "Call success rate").value == "no data"
 
 
@@ -82,7 +82,7 @@ def test_the_overview_period_is_a_deep_link_too(small_shop):
     no_exceptions(at)
     today = datetime.utcnow().date()
     assert any(f"Returns asked {today - timedelta(days=6)} to {today} (UTC)" in c.value for c in at.caption)
-    assert _links(at)["Show completed calls"][1]["period"] == "Last 7 days"
+    assert _links(at)["Show successful calls"][1]["period"] == "Last 7 days"
 
 
 def test_every_return_tile_links_to_the_queue_with_its_filters(small_shop):
@@ -96,7 +96,7 @@ def test_every_return_tile_links_to_the_queue_with_its_filters(small_shop):
     assert links["Show overdue returns"][1] == {"sla": "overdue"}  # the default statuses: needs review, escalated
     assert links["Show decisions by a person"][1]["by"] == "person"
     assert links["Open the Risk page"][0] == "risk" and links["Open the Chat test lab"][0] == "chat"
-    assert links["Show completed calls"] == ("calls", {"status": "completed", "period": "Last 90 days"})
+    assert links["Show successful calls"] == ("calls", {"evaluation": "successful", "period": "Last 90 days"})
 
 
 def test_the_queue_opened_from_a_link_shows_exactly_the_rows_counted(small_shop):
@@ -114,10 +114,10 @@ def test_the_queue_opened_from_a_link_shows_exactly_the_rows_counted(small_shop)
 
 def test_the_calls_link_opens_the_calls_page_filtered(small_shop):
     at = _open(small_shop["business_id"])
-    _, query = _links(at)["Show completed calls"]
+    _, query = _links(at)["Show successful calls"]
     calls = _open(small_shop["business_id"], "calls", query)
     no_exceptions(calls)
-    assert next(s for s in calls.selectbox if s.label == "Status").value == "completed"
+    assert next(s for s in calls.selectbox if s.label == "Evaluation").value == "successful"
     assert not calls.warning
 
 

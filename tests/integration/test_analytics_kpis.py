@@ -171,8 +171,28 @@ def test_other_business_rows_never_count(hand, empty_db):
         assert kpis.compared_kpis(uow, NOVEMBER)[0].opened == 1
 
 
-def test_calls_cannot_be_linked_to_returns_without_the_column(hand):
+def test_call_success_and_links_are_the_calls_pages_figures(hand, empty_db):
+    b, ids = hand["business_id"], hand["ids"]
+    with psycopg.connect(empty_db, autocommit=True) as c:
+        persona = c.execute("INSERT INTO provider_configs (business_id, provider, config_name) "
+                            "VALUES (%s, 'elevenlabs', 'Ava') RETURNING id", (b,)).fetchone()[0]
+        calls = [c.execute("INSERT INTO call_sessions (call_type, provider, persona_config_id, status, created_at) "
+                           "VALUES ('voice', 'elevenlabs', %s, 'completed', %s) RETURNING id",
+                           (persona, datetime(2025, 11, 3 + k))).fetchone()[0] for k in range(3)]
+        c.execute("INSERT INTO call_sessions (call_type, provider, persona_config_id, created_at) "
+                  "VALUES ('voice', 'elevenlabs', %s, %s)", (persona, datetime(2025, 10, 3)))  # the month before
+        for call, verdict in zip(calls, ("success", "failure")):
+            c.execute("INSERT INTO call_analytics (call_session_id, provider, metrics) VALUES (%s, 'elevenlabs', %s)",
+                      (call, f'{{"call_successful": "{verdict}"}}'))
+        c.execute("INSERT INTO call_return_links (call_session_id, business_id, return_request_id, method) "
+                  "VALUES (%s, %s, %s, 'order_id')", (calls[0], b, ids["r1"]))
+        c.execute("INSERT INTO call_return_links (call_session_id, business_id, return_request_id, method) "
+                  "VALUES (%s, %s, NULL, 'reviewer')", (calls[2], b))  # a reviewer cleared the link
+        c.execute("INSERT INTO persona_test_logs (business_id, config_id, test_type, test_content, success, created_at) "
+                  "VALUES (%s, %s, 'scenario', 'a', true, %s), (%s, %s, 'scenario', 'b', false, %s)",
+                  (b, persona, datetime(2025, 11, 5), b, persona, datetime(2025, 11, 6)))
     with unit_of_work(hand["owner"]) as uow:
         found = activity(uow, NOVEMBER)
-    assert found.calls_linked is None  # said "not available" on the page, never estimated
-    assert found.call_success.n == 0 and found.suite_pass.n == 0
+    assert (found.call_success.hits, found.call_success.n) == (1, 2)  # evaluated calls only
+    assert (found.calls_linked.hits, found.calls_linked.n) == (1, 3)
+    assert (found.suite_pass.hits, found.suite_pass.n) == (1, 2) and found.suite_pass.small_sample

@@ -60,7 +60,7 @@ def test_snapshot_writes_the_kpis_and_agent_quality_and_a_rerun_replaces(hand, e
     assert k["approval"]["small_sample"] is True and k["approval"]["n"] == 6
     assert (k["workload_at_snapshot"]["waiting"], k["workload_at_snapshot"]["overdue"]) == (HAND["waiting"], HAND["overdue"])
     assert metrics["ai_agreement"]["overall"]["hits"] == HAND["agreed"]
-    assert metrics["lab_and_calls"]["calls_linked"] is None
+    assert metrics["lab_and_calls"]["calls_linked"]["n"] == 0  # no calls in the hand-built business
     (start, end), = _rows(empty_db, "SELECT DISTINCT period_start, period_end FROM business_analytics WHERE business_id = %s", b)
     assert (start.date(), end.date()) == (date(2025, 11, 1), date(2025, 12, 1))
     (agent, quality, ms, data), = _rows(

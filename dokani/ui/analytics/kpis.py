@@ -135,15 +135,19 @@ def _activity(act: Activity, period: Period) -> None:
         st.metric("Persona suite pass rate", rate_value(act.suite_pass), help="scenario results run in the period")
         st.caption(rate_caption(act.suite_pass, "scenario results"))
         link("Open the Chat test lab", "pages/chat.py")
+    calls_page = {"period": period_label(period) or ""}
     with c[1]:
-        st.metric("Call success rate", rate_value(act.call_success), help="calls started in the period that completed")
-        st.caption(rate_caption(act.call_success, "calls"))
-        link("Show completed calls", "pages/calls.py", {"status": "completed", "period": period_label(period) or ""})
+        st.metric("Call success rate", rate_value(act.call_success),
+                  help="calls the provider judged successful ÷ calls it evaluated, started in the period")
+        st.caption(rate_caption(act.call_success, "evaluated calls"))
+        link("Show successful calls", "pages/calls.py", {**calls_page, "evaluation": "successful"})
     with c[2]:
         if act.calls_linked is None:
             st.metric("Calls linked to a return", "not available",
-                      help="the database does not link calls to returns yet (no call_sessions.return_request_id)")
+                      help="the database does not link calls to returns")
             st.caption("not available: calls are not linked to returns in this database")
         else:
-            st.metric("Calls linked to a return", rate_value(act.calls_linked))
+            st.metric("Calls linked to a return", rate_value(act.calls_linked),
+                      help="calls of the period linked to the return they were about")
             st.caption(rate_caption(act.calls_linked, "calls"))
+            link("Open the Calls page", "pages/calls.py", calls_page)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.calls import analytics as calls
+from dokani.calls import outcomes
 from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
 from dokani.ui import pager
@@ -24,23 +25,42 @@ class CallsReport:
     per_day: pd.DataFrame
     personas: pd.DataFrame
     page: CallPage
+    outcomes: outcomes.OutcomeSummary
+    volume: pd.DataFrame
+    durations: pd.DataFrame
+    criteria: pd.DataFrame
 
 
-def call_filter() -> CallFilter:
-    """Period, provider, type and status; a changed filter starts the list again at its first page."""
+EVALUATIONS = {"All": None, "successful": "success", "not successful": "failure", "unknown": "unknown"}
+
+
+def call_filter(actor) -> CallFilter:
+    """Period, provider, type, status, persona, evaluation; a changed filter starts the list at its first page."""
+    with unit_of_work(actor) as uow:
+        persona_names = dict(outcomes.personas(uow))
     top = st.columns([3, 1, 1, 1])
+    # a link from the overview's call tiles (?status=completed, ?evaluation=successful)
     if st.query_params.get("status") in CALL_STATUSES and "calls_status" not in st.session_state:
-        st.session_state["calls_status"] = st.query_params["status"]  # a link from the overview's call tile
+        st.session_state["calls_status"] = st.query_params["status"]
+    if st.query_params.get("evaluation") in EVALUATIONS and "calls_evaluation" not in st.session_state:
+        st.session_state["calls_evaluation"] = st.query_params["evaluation"]
     with top[0]:
         period = period_picker("calls_period")
     provider = top[1].selectbox("Provider", ["All", "elevenlabs", "tavus"], key="calls_provider")
     call_type = top[2].selectbox("Type", ["All", "voice", "video"], key="calls_type")
     status = top[3].selectbox("Status", ["All", *CALL_STATUSES], key="calls_status")
+    more = st.columns([2, 1, 2])
+    persona = more[0].selectbox("Persona", [None, *persona_names], key="calls_persona",
+                                format_func=lambda p: "All" if p is None else persona_names[p])
+    evaluation = more[1].selectbox("Evaluation", list(EVALUATIONS), key="calls_evaluation",
+                                   help="the provider's own verdict on the call (ElevenLabs call_successful)")
     flt = CallFilter(
         period=period,
         provider=None if provider == "All" else provider,
         call_type=None if call_type == "All" else call_type,
         status=None if status == "All" else status,
+        persona_id=persona,
+        evaluation=EVALUATIONS[evaluation],
     )
     filter_key = flt.model_dump_json(exclude={"period"}) + str(period.end.date()) + str(period.start.date())
     if st.session_state.get("calls_filter_key") != filter_key:
@@ -56,6 +76,10 @@ def read_calls(actor, flt: CallFilter) -> CallsReport:
             per_day=calls.calls_per_day(uow, flt),
             personas=calls.quality_by_persona(uow, flt),
             page=calls.list_calls(uow, flt, after=pager.current_cursor(PAGER)),
+            outcomes=outcomes.outcome_summary(uow, flt),
+            volume=outcomes.volume_by_outcome(uow, flt),
+            durations=outcomes.duration_distribution(uow, flt),
+            criteria=outcomes.criteria_pass_rates(uow, flt),
         )
 
 

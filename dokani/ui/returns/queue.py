@@ -11,17 +11,20 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from db.engine import app_url
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError, Invalid
 from dokani.returns import decisions, filters, query_string
 from dokani.returns import queue as svc
 from dokani.returns.decisions import SeenReturn
+from dokani.returns.export_http import export_link
 from dokani.returns.filters import ReturnQueueFilter
 from dokani.returns.status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.risk.profiles import RISK_BANDS_HELP
 from dokani.triage.service import triage_pending
 from dokani.ui import format as fmt
 from dokani.ui.accounts import preferences
+from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
@@ -54,12 +57,19 @@ def refresh() -> None:
     refresh_queue()
 
 
+@st.cache_data(ttl=5, show_spinner=False, max_entries=1000)
+def _workload(actor: Actor, sla_hours: float, generation: int, database: str) -> tuple[svc.QueueKpis, dict]:
+    """The KPI strip and the filter options, read on every rerun: kept for a few seconds per person and database
+    (the actor is in the key, so never across people or businesses); `generation` moves after this person's own
+    changes."""
+    with unit_of_work(actor) as uow:
+        return svc.queue_kpis(uow, sla_hours), svc.filter_options(uow)
+
+
 def show(actor: Actor) -> None:
     show_flash()
     sla_hours = float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours)
-    with unit_of_work(actor) as uow:
-        kpis = svc.queue_kpis(uow, sla_hours)
-        options = svc.filter_options(uow)
+    kpis, options = _workload(actor, sla_hours, st.session_state.get(QUEUE_GENERATION, 0), app_url())
     _kpi_strip(kpis)
     if actor.role not in DECIDING_ROLES:
         st.info(f"Your role ({actor.role}) can read the queue; only owners, admins and reviewers can triage "
@@ -280,10 +290,14 @@ def _pager(actor: Actor, filt: ReturnQueueFilter, page: svc.QueuePage, cursors: 
     if nav[2].button("Refresh", key="queue_refresh", help="Read the queue again"):
         refresh()
         st.rerun()
-    nav[3].download_button(
-        "Export CSV (all matching rows)", data=lambda: _csv(actor, filt), file_name="returns.csv", mime="text/csv",
-        key="queue_csv", disabled=page.total == 0,
-    )
+    if has_session_cookie():  # streamed by the console's own route: any number of rows, constant memory
+        nav[3].link_button("Export CSV (all matching rows)", export_link(actor.business_id, filt),
+                           disabled=page.total == 0)
+    else:  # single sign-on sessions have no console cookie for the route to check: build it here
+        nav[3].download_button(
+            "Export CSV (all matching rows)", data=lambda: _csv(actor, filt), file_name="returns.csv",
+            mime="text/csv", key="queue_csv", disabled=page.total == 0,
+        )
 
 
 def _describe(f: ReturnQueueFilter) -> str:

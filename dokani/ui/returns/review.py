@@ -14,6 +14,7 @@ from db.uow import Actor, unit_of_work
 from dokani.returns import review as svc
 from dokani.returns.review import ReturnDetail
 from dokani.ui import format as fmt
+from dokani.ui.calls import about_return as calls_about_return
 from dokani.ui.context import switch_business
 from dokani.ui.returns import decision, evidence, history, recommendation
 from dokani.ui.returns.state import SEEN_PREFIX, refresh_queue, show_flash
@@ -66,6 +67,7 @@ def show(actor: Actor, public_id: str) -> None:
         evidence.show_request(detail)
         evidence.show_evidence(detail)
         evidence.show_conversation(detail)
+        calls_about_return.show(actor, detail.id)
     with right:
         decision.show(actor, detail, seen_version)
     recommendation.show(detail, reading, no_reading)

@@ -1,0 +1,29 @@
+"""Which pages and interactions the benchmark renders, as the owner of the busiest demo business."""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+SEARCHES = ["okafor", "tanaka12", "ATL-100011", "schmidt4"]  # terms that match seeded rows
+
+
+def _pick_statuses(at, i: int):
+    choices = [["pending_review"], ["escalated"], ["pending_review", "escalated"], ["approved"]]
+    return at.multiselect(key="queue_statuses").set_value(choices[i % len(choices)])
+
+
+def _search(at, i: int = 0):
+    return at.text_input(key="queue_search").input(SEARCHES[i % len(SEARCHES)])
+
+
+def page_scenarios(pending_public_id: str) -> Iterator[tuple[str, str, dict | None, Callable | None]]:
+    """(name, page, query, action): the action changes a widget before each timed rerun."""
+    yield "overview", "overview", None, None
+    yield "returns: queue", "returns", None, None
+    yield "returns: after a filter change", "returns", None, _pick_statuses
+    yield "returns: after a search", "returns", None, _search
+    yield "returns: review panel", "returns", {"return": pending_public_id}, None
+    yield "policies", "policies", None, None
+    yield "chat test lab", "chat", None, None
+    yield "calls", "calls", None, None
+    yield "risk", "risk", None, None
+    yield "team", "team", None, None
