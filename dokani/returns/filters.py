@@ -3,7 +3,7 @@
 ``ReturnQueueFilter`` (and ``build_filter`` from form values) holds every filter; ``where_clauses`` turns it into
 WHERE clauses over ``return_requests r``. The SQL expressions here (reason code, age, SLA state, sort keys, the
 queue's columns) are shared by the queue, the CSV export and the review panel; ``reason_code_sql`` is also what
-revision 0003 indexes.
+revision 0015 stores in ``return_requests.reason_code``.
 """
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ ROW_COLUMNS = f"""
     r.id, r.public_id, r.created_at, r.status, r.order_id, r.customer_email, r.reason_for_return,
     r.product_category, coalesce(r.order_value, 0) AS order_value, coalesce(r.risk_score, 0) AS risk_score,
     r.ai_recommendation, r.ai_confidence, r.policy_version_used, r.admin_notes, r.admin_decision_at,
-    ({REASON_SQL}) AS reason_code, {AGE_HOURS} AS age_hours, ({SLA_SQL}) AS sla_state,
+    r.reason_code, {AGE_HOURS} AS age_hours, ({SLA_SQL}) AS sla_state,
     CAST(r.xmin AS text) AS version
 """
 
@@ -156,7 +156,7 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
         clauses.append("r.product_category = ANY(:categories)")
         params["categories"] = list(f.categories)
     if f.reasons:
-        clauses.append(f"({REASON_SQL}) = ANY(:reasons)")
+        clauses.append("r.reason_code = ANY(:reasons)")  # the stored column (revision 0015), indexed
         params["reasons"] = list(f.reasons)
     if f.min_value is not None:
         clauses.append("coalesce(r.order_value, 0) >= :min_value")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.uow import UnitOfWork
 from dokani.errors import NotAllowed
-from dokani.returns.filters import AGE_HOURS, REASON_SQL
+from dokani.returns.filters import AGE_HOURS
 
 ENTITY = "return_requests"  # audit_log.entity of a return request; entity_id is its id
 
@@ -31,7 +31,7 @@ def fetch_return(session: Session, business_id: UUID, *, return_id: int | None =
     where = "r.id = :id" if return_id is not None else "r.public_id = :pid"
     return session.execute(
         text(
-            f"SELECT r.*, CAST(r.xmin AS text) AS version, ({REASON_SQL}) AS reason_code, {AGE_HOURS} AS age_hours "
+            f"SELECT r.*, CAST(r.xmin AS text) AS version, {AGE_HOURS} AS age_hours "
             f"FROM return_requests r WHERE r.business_id = :b AND {where}" + (" FOR UPDATE" if lock else "")
         ),
         {"b": business_id, "id": return_id, "pid": public_id},

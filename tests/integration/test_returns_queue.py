@@ -174,3 +174,19 @@ def test_chat_lab_test_returns_stay_out_of_the_live_queue_and_history(fresh_db, 
         assert own is not None and own.id == test_ids[0]
         assert return_detail(uow, str(_rows(fresh_db, "SELECT public_id FROM return_requests WHERE id = %s",
                                             test_ids[0])[0][0])).is_test
+
+
+def test_the_stored_reason_code_reads_the_customers_words_as_the_engine_does(fresh_db):
+    """return_requests.reason_code (revision 0015) must be the engine's reading: changing the engine's keywords
+    needs a revision that regenerates the column."""
+    import psycopg
+
+    from dokani.returns.filters import reason_code_sql
+    from dokani.triage.engine import classify_reason
+
+    with psycopg.connect(fresh_db) as c:
+        rows = c.execute(f"SELECT reason_for_return, reason_code, {reason_code_sql('reason_for_return')} "
+                         "FROM return_requests").fetchall()
+    assert rows
+    for words, stored, computed in rows:
+        assert stored == computed == classify_reason(words)[0], words
