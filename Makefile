@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Background-job workers `make run` starts beside the console (more: `python -m dokani worker` anywhere)
+WORKERS ?= 1
 # The machine's PostgreSQL service, for running the integration tests on a second server version.
 PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
@@ -19,7 +21,7 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) -m dokani migrate
 	$(PY) -m dokani seed --if-empty
-	$(PY) -m dokani serve --port $(PORT)
+	$(PY) -m dokani serve --port $(PORT) --workers $(WORKERS)
 
 test: $(VENV)/.installed
 	$(PY) -m pytest

@@ -35,9 +35,18 @@ def engine_for(url: str, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=5,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": 5, "application_name": "dokani-console"},
+        # prepare_threshold=None: no server-side prepared statements, so the same settings work through
+        # PgBouncer (or Supabase's pooler) in transaction mode, where consecutive statements may reach
+        # different server connections.
+        connect_args={"connect_timeout": 5, "application_name": "dokani-console", "prepare_threshold": None},
     )
     return engine
+
+
+def read_url() -> str:
+    """Where read-only analytics go: ``DATABASE_READ_URL`` (a replica, signed in as the app role), else the
+    app's own URL. A replica lags the primary by a little: only pages that show aggregates read from it."""
+    return os.environ.get("DATABASE_READ_URL") or app_url()
 
 
 def owner_engine() -> Engine:
@@ -46,6 +55,10 @@ def owner_engine() -> Engine:
 
 def app_engine() -> Engine:
     return engine_for(app_url())
+
+
+def read_engine() -> Engine:
+    return engine_for(read_url())
 
 
 def dispose_all() -> None:

@@ -110,6 +110,8 @@ def _import_returns(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         return fail(f"no such file: {path}")
+    if path.stat().st_size > importers.MAX_BYTES:
+        return fail(f"{path.name} is larger than {importers.MAX_BYTES // 2**20} MiB; split it")
     preview = importers.preview_returns_csv(path.read_bytes())
     if preview.problems:
         print(f"{path.name} cannot be imported; nothing was written:", file=sys.stderr)
@@ -302,10 +304,16 @@ def register_test_persona(sub) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
+    from dokani.jobs.worker import spawn_workers, stop_workers
     from dokani.server import serve
 
-    upgrade(owner_url())
-    serve(port=args.port, host=args.host)
+    url = owner_url()
+    upgrade(url)
+    workers = spawn_workers(args.workers, url)  # background jobs run beside the console; they stop with it
+    try:
+        serve(port=args.port, host=args.host)
+    finally:
+        stop_workers(workers)
     return 0
 
 
@@ -313,6 +321,8 @@ def register_serve(sub) -> None:
     p = sub.add_parser("serve", help="serve the console with its sign-in routes (uvicorn)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--host", default="0.0.0.0")
+    p.add_argument("--workers", type=int, default=1,
+                   help="background-job workers started beside the console (0: run them elsewhere)")
     p.set_defaults(handler=_serve)
 
 
@@ -320,6 +330,12 @@ def _register_users(sub) -> None:
     from dokani.accounts.cli import register_users
 
     register_users(sub)
+
+
+def _register_worker(sub) -> None:
+    from dokani.jobs.cli import register_worker
+
+    register_worker(sub)
 
 
 def _register_calls(sub) -> None:
@@ -335,7 +351,8 @@ def _register_snapshot(sub) -> None:
 
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
-            register_import_returns, register_serve, _register_users, _register_calls, _register_snapshot]
+            register_import_returns, register_serve, _register_users, _register_calls, _register_worker,
+            _register_snapshot]
 
 
 def fail(message: str) -> int:

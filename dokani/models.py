@@ -613,3 +613,35 @@ class CallReturnLink(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     linked_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
     linked_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("(now() AT TIME ZONE 'utc')"))
+
+
+# --- issue #13: background jobs (revision 0012) -------------------------------------------------------------
+
+
+class BackgroundJob(Base):
+    """One piece of background work of a business (a backtest, a suite run): what a page shows of a job."""
+
+    __tablename__ = "background_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    kind: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    params: Mapped[Any] = mapped_column(JSONB, server_default=text("'{}'"))
+    lock_key: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text, server_default=text("'queued'"))
+    progress_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    progress_total: Mapped[int | None] = mapped_column(Integer)
+    progress_note: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    result: Mapped[Any | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    retry_of: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("background_jobs.id"))
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    requested_by: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    requested_by_email: Mapped[str | None] = mapped_column(Text)
+    requested_role: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

@@ -83,7 +83,7 @@ p.lead {{ color: #6b6f76; margin: 0 0 1.5rem; }}
 label {{ display: block; font-size: .9rem; margin: .9rem 0 .3rem; }}
 input {{ width: 100%; box-sizing: border-box; padding: .55rem .7rem; border: 1px solid #d5d7dc; border-radius: .4rem;
          font-size: 1rem; }}
-button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; border: 0; border-radius: .4rem; background: #ff4b4b;
+button {{ margin-top: 1.25rem; width: 100%; padding: .6rem; border: 0; border-radius: .4rem; background: #0F766E;
           color: #fff; font-size: 1rem; cursor: pointer; }}
 .error {{ background: #fdecea; color: #8a1c12; padding: .6rem .8rem; border-radius: .4rem; margin-bottom: 1rem; }}
 .notice {{ background: #eaf4fd; color: #0b4a7a; padding: .6rem .8rem; border-radius: .4rem; margin-bottom: 1rem; }}

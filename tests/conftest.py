@@ -143,3 +143,16 @@ def atlas_reviewer() -> Actor:
 @pytest.fixture
 def bloom_owner() -> Actor:
     return actor_for("bloom", "owner")
+
+
+# Property tests (issue 12): bounded everywhere; derandomised in CI so a red build is reproducible.
+from hypothesis import HealthCheck, settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile(
+    "ci", derandomize=True, deadline=None, print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_hypothesis_settings.register_profile(
+    "dev", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_hypothesis_settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -10,6 +10,7 @@ import sys
 from uuid import UUID
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError
@@ -78,6 +79,11 @@ def run_test_persona(args: argparse.Namespace) -> int:
     except DokaniError as err:
         bar.close()
         print(f"test-persona: {err}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as err:  # the run is one transaction: nothing of it was kept
+        bar.close()
+        print(f"test-persona: the database refused the run ({type(getattr(err, 'orig', err)).__name__}); "
+              "nothing of it was saved", file=sys.stderr)
         return 2
     bar.close()
     print(f"Suite {summary.suite!r} · persona {summary.persona_name} · policy {summary.policy_version} · run {summary.run_id}")

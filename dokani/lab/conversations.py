@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.lab import personas
 from dokani.lab.agent import AgentContext, AgentReply, AgentState, respond
 from dokani.lab.orders import SimulatedOrder
@@ -85,6 +85,7 @@ def send_message(uow: UnitOfWork, session_id: UUID, message: str, *, commit: boo
         raise Invalid("Type a message first.", {"message": "empty"})
     if len(body) > 4000:
         raise Invalid("That message is too long for one chat turn.", {"message": "at most 4000 characters"})
+    limits.check_text(body, "message")  # a NUL byte or a lone surrogate would reach Postgres
     row = load_row(uow, session_id, lock=True)  # one turn at a time per session
     if row.is_active is False:
         raise Conflict("This session is archived; restore it to keep chatting.")

@@ -36,10 +36,10 @@ class SimulatedOrder(BaseModel):
     order_id: str = Field(..., min_length=3, max_length=60)
     product_name: str = "Test item"
     product_category: str = "apparel"
-    order_value: float = Field(49.0, ge=0)
+    order_value: float = Field(49.0, ge=0, le=1e12, allow_inf_nan=False)  # dokani.limits.MAX_DECIMAL
     purchased_days_ago: int = Field(5, ge=0, le=3650)
     order_status: str = "delivered"
-    quantity: int = Field(1, ge=1)
+    quantity: int = Field(1, ge=1, le=100_000)
 
     def materialise(self, email: str, now: datetime) -> OrderInfo:
         return OrderInfo(

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select, update
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound, field_problems
 from dokani.models import ProviderConfig
 
@@ -145,10 +145,15 @@ def validate_config(provider: str, config_data: dict[str, Any]) -> tuple[dict[st
         return None, {"provider": f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})"}
     if not isinstance(config_data, dict):
         return None, {"config_data": "the configuration must be an object of settings"}
+    stored = limits.tree_problems(config_data)  # NUL bytes, NaN, 30-digit numbers: refused here, not by Postgres
+    if stored:
+        return None, {limits.dotted(path): problem for path, problem in stored}
     try:
         clean = model.model_validate(config_data)
     except ValidationError as err:
         return None, field_problems(err, "config_data")
+    if (problem := limits.name_problem(clean.persona_name)) is not None:
+        return None, {"persona_name": problem}
     return clean.model_dump(mode="json", exclude_none=True), {}
 
 
@@ -198,6 +203,7 @@ def _row(uow: UnitOfWork, name_or_id: str | UUID, lock: bool = False) -> Provide
     if as_id is not None:
         query = query.where(ProviderConfig.id == as_id)
     else:
+        limits.check_text(str(name_or_id), "persona", 400)  # typed on the CLI: no NUL byte reaches the query
         query = query.where(func.lower(ProviderConfig.config_name) == str(name_or_id).strip().lower())
     if lock:
         query = query.with_for_update()
@@ -216,12 +222,13 @@ def _snapshot(row: ProviderConfig) -> dict[str, Any]:
     }
 
 
-def _check_name(uow: UnitOfWork, name: str, exclude: UUID | None = None) -> str:
-    name = (name or "").strip()
+def _check_name(uow: UnitOfWork, name: str, exclude: UUID | None = None, kept: str | None = None) -> str:
+    name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise Invalid("The persona needs a name.", {"config_name": "required"})
-    if len(name) > 80:
-        raise Invalid("The persona name is too long.", {"config_name": "at most 80 characters"})
+    limits.check_text(name, "config_name", 400)  # a NUL byte must not reach the uniqueness query
+    if name != kept:  # one limit (dokani.limits), the one every later chat and suite run relies on
+        limits.check_name(name, "config_name", "persona name")
     query = select(ProviderConfig.id).where(
         ProviderConfig.business_id == uow.actor.business_id, func.lower(ProviderConfig.config_name) == name.lower()
     )
@@ -268,7 +275,7 @@ def update_persona(
     clean, problems = validate_config(row.provider, merged)
     if clean is None:
         raise Invalid("The persona settings are not valid.", problems)
-    name = _check_name(uow, config_name, exclude=row.id)
+    name = _check_name(uow, config_name, exclude=row.id, kept=row.config_name)
     before = _snapshot(row)
     row.config_name = name
     row.config_data = clean

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Text, and_, cast, func, or_, select
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.lab import personas
 from dokani.lab.agent import AgentState
 from dokani.lab.orders import find_orders_by_id
@@ -187,6 +187,7 @@ def list_sessions(
     if not include_suite_runs:
         query = query.where(func.coalesce(ChatSession.metadata_["origin"].astext, "manual") != "suite")
     if search and search.strip():
+        limits.check_text(search, "search", limits.MAX_SEARCH)  # a NUL byte would reach Postgres
         like = f"%{search.strip()}%"
         query = query.where(or_(
             ChatSession.session_name.ilike(like), ChatSession.customer_email.ilike(like),
@@ -261,6 +262,9 @@ def create_session(uow: UnitOfWork, draft: SessionDraft, *, origin: str = "manua
                    simulated_orders: list[dict] | None = None, extra: dict | None = None,
                    commit: bool = True) -> TestSession:
     personas.require_role(uow, LAB_ROLES, "open chat test sessions")
+    for field in ("name", "customer_email", "order_id", "policy_version", "chat_mode"):
+        if isinstance(getattr(draft, field), str):
+            limits.check_text(getattr(draft, field), field, 400)  # NUL bytes refused here, not by Postgres
     persona, policy, email, order_id = _validate_draft(uow, draft)
     meta = {
         "persona_id": str(persona.id), "persona_name": persona.config_name, "provider": persona.provider,

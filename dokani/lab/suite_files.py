@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dokani import limits
 from dokani.lab.intents import INTENTS
 from dokani.lab.orders import SimulatedOrder
 from dokani.errors import Invalid, NotFound
@@ -123,18 +124,23 @@ class SuiteFileError(Invalid):
         self.lines = lines
 
 
-def _positions(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, tuple[int, int]]:
-    """Every path in the document -> (line, column) of its value (keys of mappings point at the key)."""
-    out = {} if out is None else out
-    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            k = key.value
-            _positions(value, path + (k,), out)
-            out[path + (k, "__key__")] = (key.start_mark.line + 1, key.start_mark.column + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _positions(item, path + (i,), out)
+def _positions(root: yaml.Node) -> dict[tuple, tuple[int, int]]:
+    """Every path in the document -> (line, column) of its value (keys of mappings point at the key).
+
+    Iterative and bounded: `limits.load_yaml` has already refused documents whose aliases expand beyond its limits.
+    """
+    out: dict[tuple, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
+    while stack and len(out) <= limits.MAX_NODES * 2:
+        node, path = stack.pop()
+        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                k = key.value if isinstance(key, yaml.ScalarNode) else str(key.start_mark)
+                stack.append((value, path + (k,)))
+                out[path + (k, "__key__")] = (key.start_mark.line + 1, key.start_mark.column + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, path + (i,)) for i, item in enumerate(node.value))
     return out
 
 
@@ -148,17 +154,21 @@ def _where(loc: tuple) -> str:
 def parse_suite(source_text: str, source: str = "suite") -> Suite:
     """Read and validate a suite; raise `SuiteFileError` naming the line and column of every problem."""
     try:
-        root = yaml.compose(source_text)
-        data = yaml.safe_load(source_text)
-    except yaml.MarkedYAMLError as err:
+        data, root = limits.load_yaml(source_text)
+    except (yaml.MarkedYAMLError, limits.DocumentTooBig) as err:
         mark = err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SuiteFileError(source, [(line, col, "", f"not valid YAML/JSON: {err.problem or err}")]) from None
+        kind = "refused, the file is" if isinstance(err, limits.DocumentTooBig) else "not valid YAML/JSON:"
+        raise SuiteFileError(source, [(line, col, "", f"{kind} {err.problem or err}")]) from None
     except yaml.YAMLError as err:
         raise SuiteFileError(source, [(1, 1, "", f"not valid YAML/JSON: {err}")]) from None
     if not isinstance(data, dict) or root is None:
         raise SuiteFileError(source, [(1, 1, "", "a suite is a mapping with 'suite' and 'scenarios' keys")])
     positions = _positions(root)
+    stored = limits.tree_problems(data)  # NUL bytes, 1e999, 20-digit integers: refused here, not by Postgres
+    if stored:
+        raise SuiteFileError(source, sorted(
+            (*(positions.get(path) or (1, 1)), _where(path), problem) for path, problem in stored))
     try:
         return Suite.model_validate(data)
     except ValidationError as err:
@@ -187,9 +197,13 @@ def parse_suite(source_text: str, source: str = "suite") -> Suite:
 def load_suite_file(path: str | Path) -> Suite:
     p = Path(path)
     try:
+        if p.stat().st_size > limits.MAX_DOCUMENT_BYTES:
+            raise SuiteFileError(p.name, [(1, 1, "", f"refused, the file is larger than {limits.MAX_DOCUMENT_BYTES // 1024} KiB")])
         content = p.read_text(encoding="utf-8")
     except OSError as err:
         raise NotFound(f"Cannot read suite file {p}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise SuiteFileError(p.name, [(1, 1, "", f"not UTF-8 text (byte {err.start} cannot be read)")]) from None
     return parse_suite(content, p.name)
 
 

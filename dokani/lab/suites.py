@@ -2,7 +2,7 @@
 
 The suites themselves (the file format, parsing, validation) are in ``suite_files``.
 Every scenario runs in its own chat test session (``metadata.origin = 'suite'``, hidden from the session
-list by default) and its own transaction; each result is one ``persona_test_logs`` row
+list by default); the run is one transaction (a savepoint per scenario); each result is one ``persona_test_logs`` row
 (``test_type = 'scenario'``; ``test_result`` holds ``suite_run_id``, ``suite``, ``scenario``,
 ``policy_version``, ``passed``, the failures and the transcript). ``latest_suite_result`` is what a
 policy-activation gate reads (``dokani.policies.versions`` loads it by this module's name);
@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 
 import pandas as pd
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import func, text
 
 from db.uow import UnitOfWork
 from dokani import audit
@@ -156,14 +156,22 @@ def run_suite(
     persona: str | UUID,
     policy_version: str | None = None,
     progress: Progress | None = None,
+    run_id: str | None = None,
 ) -> SuiteRunSummary:
-    """Run every scenario (one transaction each, committed as it finishes) and log each result."""
+    """Run every scenario and log each result; the whole run is one transaction, committed at the end.
+
+    A scenario refused by the domain (an unknown order, an inactive persona...) is rolled back to its own
+    savepoint and logged as failed with the reason; anything else (the database refusing a write) rolls the
+    whole run back, so no scenario's session, messages or log row is ever left without its run's audit row.
+    `run_id`: a background job passes its own, the same on every attempt, so a retried attempt first discards
+    anything an earlier attempt left (``discard_partial_run``).
+    """
     personas.require_role(uow, chat_lab.LAB_ROLES, "run scenario suites")
     who = personas.get_persona(uow, persona)
     if not who.is_active:
         raise Invalid(f"{who.config_name} is inactive; activate it before testing it.")
     version = resolve_policy_version(uow, policy_version or suite.policy)
-    run_id = str(uuid4())
+    run_id = run_id or str(uuid4())
     started = uow.session.execute(text("SELECT localtimestamp")).scalar()
     results: list[ScenarioResult] = []
     total = len(suite.scenarios)
@@ -171,7 +179,7 @@ def run_suite(
         if progress:
             progress(i, total, scenario.name)
         result = _run_scenario(uow, suite, scenario, who, version, run_id)
-        results.append(result)
+        results.append(result)  # its writes are part of the run's transaction (savepoint released)
         uow.session.add(PersonaTestLog(
             business_id=uow.actor.business_id, config_id=who.id, test_type=TEST_TYPE, test_content=scenario.name,
             test_result={
@@ -181,8 +189,9 @@ def run_suite(
                 "turns": [t.model_dump(mode="json") for t in result.turns], "run_started_at": started.isoformat(),
             },
             success=result.passed, error_message=result.first_failure, test_duration_ms=result.duration_ms,
+            created_at=func.clock_timestamp(),  # one transaction: now() would give every scenario the same time
         ))
-        uow.commit()
+        uow.session.flush()
     if progress:
         progress(total, total, "done")
     passed = sum(r.passed for r in results)
@@ -201,6 +210,7 @@ def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: person
     turns: list[TurnRecord] = []
     failures: list[str] = []
     session_id = None
+    savepoint = uow.session.begin_nested()  # a refused scenario undoes only itself
     try:
         session = chat_lab.create_session(
             uow,
@@ -223,9 +233,10 @@ def _run_scenario(uow: UnitOfWork, suite: Suite, scenario: Scenario, who: person
                 return_opened=out.reply.return_opened.model_dump(mode="json") if out.reply.return_opened else None,
                 checks=checks,
             ))
+        savepoint.commit()
         error = None
     except DokaniError as err:
-        uow.rollback()  # nothing of a broken scenario is kept but its log row
+        savepoint.rollback()  # nothing of a broken scenario is kept but its log row
         session_id = None
         error = f"scenario could not run: {err}" + (
             "".join(f" ({k}: {v})" for k, v in err.problems.items()) if isinstance(err, Invalid) else "")
@@ -298,6 +309,15 @@ def latest_suite_result(uow: UnitOfWork, policy_version: str) -> SuiteRunSummary
         {"b": uow.actor.business_id, "t": TEST_TYPE, "v": policy_version},
     ).scalar()
     return _results_of_run(uow, run) if run else None
+
+
+def discard_partial_run(uow: UnitOfWork, run_id: str) -> int:
+    """Delete the scenario logs of an unfinished run (its worker died), in one transaction; how many."""
+    gone = uow.session.execute(
+        text("DELETE FROM persona_test_logs WHERE business_id = :b AND test_result ->> 'suite_run_id' = :run"),
+        {"b": uow.actor.business_id, "run": run_id}).rowcount
+    uow.commit()
+    return gone
 
 
 def suite_run(uow: UnitOfWork, run_id: str) -> SuiteRunSummary:

@@ -168,8 +168,12 @@ def backtest_policy(
     progress: Progress | None = None,
     sample_size: int = 50,
     store: bool = True,
+    also: Callable[[UnitOfWork, BacktestResult], None] | None = None,
 ) -> BacktestResult:
-    """Replay `policy_id` over the business's returns created in [since, until) (all when both are None)."""
+    """Replay `policy_id` over the business's returns created in [since, until) (all when both are None).
+
+    `also(uow, stored)` runs in the transaction that stores the result, before it commits (a background job
+    marks itself done there: the result and the job's state are written together or not at all)."""
     if since is not None and until is not None and since >= until:
         raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
     candidate = _load(uow, policy_id)
@@ -196,10 +200,10 @@ def backtest_policy(
         recorded_decisions=tally.recorded, disagree_with_recorded=tally.disagree,
         flips=tally.flips,
     )
-    return _store(uow, result) if store else result
+    return _store(uow, result, also) if store else result
 
 
-def _store(uow: UnitOfWork, result: BacktestResult) -> BacktestResult:
+def _store(uow: UnitOfWork, result: BacktestResult, also=None) -> BacktestResult:
     summary = result.model_dump(mode="json", exclude={"flips", "id", "created_at", "created_by_email"})
     row = PolicyBacktest(
         business_id=uow.actor.business_id, policy_id=result.policy_id, policy_version=result.policy_version,
@@ -215,6 +219,8 @@ def _store(uow: UnitOfWork, result: BacktestResult) -> BacktestResult:
                  {"policy_id": result.policy_id, "baseline": result.baseline_version,
                   "returns_evaluated": result.returns_evaluated, "outcomes_changed": result.outcomes_changed},
                  note=f"{result.policy_version} vs {result.baseline_version}")
+    if also is not None:
+        also(uow, result.model_copy(update={"id": row.id}))
     uow.commit()
     uow.session.refresh(row)
     return result.model_copy(update={"id": row.id, "created_at": row.created_at, "created_by_email": row.created_by_email})

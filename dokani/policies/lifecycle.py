@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.errors import Conflict, Invalid, NotAllowed
 from dokani.models import Policy
 from dokani.policies.rules import validate_rules
@@ -161,6 +161,9 @@ def activate(uow: UnitOfWork, policy_id: int, *, expected_lock_version: int | No
     """Make a version active now; the current active version is retired. One transaction, audited.
     Activating a retired version is a roll back."""
     require_editor(uow)
+    for field, value in (("note", note), ("override note", override_note)):
+        if value:
+            limits.check_text(value, field, 5000)  # typed text: NUL bytes refused before Postgres sees them
     # Lock every version of the business, so two activations take turns instead of racing.
     uow.session.execute(
         select(Policy.id).where(Policy.business_id == uow.actor.business_id).order_by(Policy.id).with_for_update()
@@ -221,6 +224,9 @@ def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,
              override_note: str | None = None) -> PolicyVersion:
     """Activate at a future time: the version becomes `scheduled` and takes effect when its time comes."""
     require_editor(uow)
+    if override_note:
+        limits.check_text(override_note, "override note", 5000)
+    limits.check_date(effective_at, "effective date")  # year 9999 + an offset would overflow
     row = load_row(uow, policy_id, lock=True)
     if row.state != "draft":
         raise NotAllowed(
@@ -231,7 +237,7 @@ def schedule(uow: UnitOfWork, policy_id: int, effective_at: datetime, *,
         raise Conflict(f"Version {row.version} was changed by someone else since you opened it. Reload first.")
     now = db_now(uow)
     if effective_at.tzinfo is not None:
-        effective_at = effective_at.astimezone(tz=None).replace(tzinfo=None)
+        effective_at = limits.utc_naive(effective_at)  # naive UTC like every timestamp (not the process's zone)
     if effective_at <= now:
         raise Invalid("The effective date must be in the future; to switch now, activate instead.",
                       {"effective_date": f"must be after {now:%Y-%m-%d %H:%M}"})

@@ -6,11 +6,12 @@ import re
 from sqlalchemy import func, select
 
 from db.uow import UnitOfWork
+from dokani import limits
 from dokani.errors import Invalid
 from dokani.models import Policy
 from dokani.policies.versions import load_row
 
-MAX_NAME = 60
+MAX_NAME = limits.NAME_MAX
 _LAST_NUMBER = re.compile(r"^(.*?)(\d+)(\D*)$")
 
 
@@ -45,11 +46,12 @@ def version_names(uow: UnitOfWork) -> list[str]:
 
 def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> str:
     """The name, trimmed; Invalid when empty, too long, or taken in this business (case-insensitive)."""
-    name = (name or "").strip()
+    name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
         raise Invalid("Give the version a name.", {"version": "must not be empty"})
     if len(name) > MAX_NAME:
         raise Invalid("The version name is too long.", {"version": f"at most {MAX_NAME} characters"})
+    limits.check_text(name, "version", MAX_NAME)  # a NUL byte must not reach the uniqueness query
     clash = uow.session.scalar(
         select(Policy.id).where(
             Policy.business_id == uow.actor.business_id,
@@ -59,6 +61,8 @@ def check_name(uow: UnitOfWork, name: str, *, exclude_id: int | None = None) -> 
     )
     if clash is not None:
         raise Invalid(f"A version named “{name}” already exists.", {"version": "names are unique per business"})
+    if exclude_id is None or name != load_row(uow, exclude_id).version:  # a kept old name is not re-judged
+        limits.check_name(name, "version", "version name")  # the one limit persona names share
     return name
 
 

@@ -5,7 +5,6 @@ added by another tool is never dropped by the console.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dokani import limits
 from dokani.errors import Invalid, field_problems
 
 KNOWN_CATEGORIES = ("apparel", "footwear", "accessories", "electronics", "home", "beauty", "sports", "toys")
@@ -32,7 +32,7 @@ def _only_known(values: list[str], known: tuple[str, ...], what: str) -> list[st
 
 
 class RiskThresholds(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     auto_approve_max: float = Field(0.35, ge=0, le=1, description="risk at or below which auto-approval is allowed")
     auto_deny_min: float = Field(0.85, ge=0, le=1, description="risk at or above which the engine denies")
@@ -45,7 +45,7 @@ class RiskThresholds(BaseModel):
 
 
 class CategoryOverride(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     return_window_days: int | None = Field(None, ge=0, le=3650)
     restocking_fee_pct: float | None = Field(None, ge=0, le=100)
@@ -53,11 +53,11 @@ class CategoryOverride(BaseModel):
 
 
 class PolicyRules(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
     return_window_days: int = Field(30, ge=0, le=3650)
-    auto_approve_threshold: float = Field(75.0, ge=0, description="order value up to which auto-approval is allowed")
-    auto_escalation_threshold: float = Field(500.0, ge=0, description="order value above which a human must review")
+    auto_approve_threshold: float = Field(75.0, ge=0, le=limits.MAX_DECIMAL, description="order value up to which auto-approval is allowed")
+    auto_escalation_threshold: float = Field(500.0, ge=0, le=limits.MAX_DECIMAL, description="order value above which a human must review")
     required_evidence: list[str] = Field(default_factory=lambda: ["photo"])
     acceptable_reasons: list[str] = Field(default_factory=lambda: [r for r in KNOWN_REASONS if r != "other"])
     high_risk_categories: list[str] = Field(default_factory=list)
@@ -125,17 +125,19 @@ def validate_rules(raw: dict | str) -> tuple[PolicyRules | None, dict[str, str]]
     Messages name the field the way an admin sees it (``risk_thresholds.auto_deny_min``) and,
     for malformed JSON, the line and column.
     """
-    if isinstance(raw, str):
+    if isinstance(raw, str):  # size, depth, NaN/Infinity/1e999 and 20-digit integers refused while parsing
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as err:
-            return None, {"json": f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}"}
+            raw = limits.load_json(raw, "the rules")
+        except Invalid as err:
+            return None, err.problems
     if not isinstance(raw, dict):
         return None, {"json": "the rules must be a JSON object ({...})"}
+    stored = {limits.dotted(p): m for p, m in limits.tree_problems(raw)}  # NUL bytes etc., unknown keys included
     try:
-        return PolicyRules.model_validate(raw), {}
+        model = PolicyRules.model_validate(raw)
     except ValidationError as err:
-        return None, field_problems(err, "rules")
+        return None, {**stored, **field_problems(err, "rules")}
+    return (None, stored) if stored else (model, {})
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
 from dokani.returns.rows import ENTITY, acting_business, fetch_return
 from dokani.returns.status import (
@@ -86,6 +86,8 @@ def _check_note(action: str, note: str | None) -> str | None:
     if action not in ACTION_TARGET:
         raise Invalid(f"Unknown action {action!r}.", {"action": "approve, deny, escalate or complete"})
     cleaned = (note or "").strip() or None
+    if cleaned:
+        limits.check_text(cleaned, "Note")  # a NUL byte would reach Postgres
     if cleaned and len(cleaned) > 5000:
         raise Invalid("The note is too long (5,000 characters at most).", {"Note": "at most 5,000 characters"})
     if action in ACTIONS_NEEDING_REASON and not cleaned:

@@ -6,6 +6,7 @@ any JSON shape becomes plain speaker/text turns. The UI renders all of it as tex
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 class EvidenceItem(BaseModel):
     url: str
     kind: Literal["image", "video", "document", "link", "unsafe"]
+    inline: bool = False  # an image the reviewer's browser may load: from our storage (see `storage_hosts`)
 
     @property
     def is_web(self) -> bool:
@@ -48,6 +50,27 @@ def classify_evidence(url: str) -> EvidenceItem:
     if path.endswith(".pdf") or "receipt" in path:
         return EvidenceItem(url=raw, kind="document")
     return EvidenceItem(url=raw, kind="link")
+
+
+def storage_hosts() -> set[str]:
+    """Hosts whose images are shown inline: ``DOKANI_EVIDENCE_HOSTS`` (comma-separated), nothing by default.
+
+    Any other image is a plain link: an inline preview would make the reviewer's browser fetch whatever URL a
+    customer typed (tracking pixels, internal addresses)."""
+    return {h.strip().lower() for h in os.environ.get("DOKANI_EVIDENCE_HOSTS", "").split(",") if h.strip()}
+
+
+def with_inline_previews(items: list[EvidenceItem], uploaded_urls: set[str]) -> list[EvidenceItem]:
+    """Mark the images that may be previewed: from a configured storage host, or one of the business's uploads."""
+    hosts = storage_hosts()
+    out = []
+    for item in items:
+        inline = False
+        if item.kind == "image":
+            host = (urlsplit(item.url).hostname or "").lower()
+            inline = item.url in uploaded_urls or host in hosts
+        out.append(item.model_copy(update={"inline": inline}))
+    return out
 
 
 _SPEAKER_KEYS = ("speaker", "role", "sender", "from", "author", "who")

@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dokani import limits
 from dokani.errors import Invalid, field_problems
 from dokani.returns.status import NEEDS_DECISION, STATUSES
 from dokani.risk.profiles import RISK_BANDS
@@ -35,12 +36,14 @@ REASON_CODES: tuple[str, ...] = tuple(code for code, _ in REASON_KEYWORDS) + ("o
 class ReturnQueueFilter(BaseModel):
     """What the reviewer asked to see. Every field is applied in SQL."""
 
+    model_config = ConfigDict(allow_inf_nan=False)  # NaN/Infinity would reach SQL; refused as input
+
     statuses: list[str] = Field(default_factory=lambda: list(NEEDS_DECISION))
     risk_bands: list[RiskBand] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list, description="reason codes, as the triage engine reads them")
-    min_value: float | None = Field(None, ge=0)
-    max_value: float | None = Field(None, ge=0)
+    min_value: float | None = Field(None, ge=0, le=limits.MAX_DECIMAL)
+    max_value: float | None = Field(None, ge=0, le=limits.MAX_DECIMAL)
     created_from: date | None = None
     created_to: date | None = Field(None, description="inclusive")
     sla_states: list[SlaState] = Field(default_factory=list)
@@ -53,6 +56,21 @@ class ReturnQueueFilter(BaseModel):
     decided_by_person: bool = False
     rule_trace: list[str] = Field(default_factory=list, max_length=5,
                                   description="'rule:outcome' clauses the stored rule trace must hold")
+
+    @field_validator("created_from", "created_to")
+    @classmethod
+    def _sane_date(cls, value: date | None) -> date | None:
+        if value is not None and not (limits.EARLIEST <= value <= limits.LATEST):  # date.max + 1 day overflows
+            raise ValueError(f"dates must be between {limits.EARLIEST} and {limits.LATEST}")
+        return value
+
+    @field_validator("search", "statuses", "categories", "reasons")
+    @classmethod
+    def _storable_text(cls, value):
+        for item in [value] if isinstance(value, str) else (value or []):
+            if (problem := limits.text_problem(item, limits.MAX_SEARCH)) is not None:
+                raise ValueError(f"the search {problem}" if isinstance(value, str) else f"a choice {problem}")
+        return value
 
     @model_validator(mode="after")
     def _ranges(self) -> "ReturnQueueFilter":
@@ -74,7 +92,9 @@ def build_filter(**values: Any) -> ReturnQueueFilter:
     """A filter from form values; wrong input becomes `Invalid` with one message per field."""
     try:
         return ReturnQueueFilter(**values)
-    except ValidationError as err:
+    except (ValidationError, TypeError) as err:
+        if isinstance(err, TypeError):
+            raise Invalid("Some filters are not valid.", {"filter": str(err)}) from None
         problems = field_problems(err, "filter")
         raise Invalid("Some filters are not valid: " + "; ".join(problems.values()), problems) from None
 

@@ -19,7 +19,6 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani.errors import Invalid
 from dokani.returns.filters import (
-    AGE_HOURS,
     REASON_CODES,
     ROW_COLUMNS,
     SORT_CAST,
@@ -254,13 +253,22 @@ def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1
     writer.writerow(CSV_COLUMNS)
     result = uow.session.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
     for rows in result.mappings().partitions(batch):
-        for m in rows:
-            row = _row(m).model_dump()
-            writer.writerow([_csv_cell(row[c]) for c in CSV_COLUMNS])
+        # plain values, not QueueRow models: a quarter of a million rows is seconds, not half a minute
+        writer.writerows([_csv_cell(_csv_value(m, c)) for c in CSV_COLUMNS] for m in rows)
         yield out.getvalue()
         out.seek(0)
         out.truncate()
     yield out.getvalue()
+
+
+def _csv_value(m: Any, column: str) -> Any:
+    if column == "risk_band":
+        return risk_band(float(m["risk_score"] or 0))
+    if column == "age_hours":
+        return round(float(m["age_hours"]), 2) if m["age_hours"] is not None else None
+    if column in ("order_value", "risk_score"):
+        return float(m[column] or 0)
+    return m[column]
 
 
 def export_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None) -> str:

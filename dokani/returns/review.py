@@ -8,13 +8,14 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import NotFound
-from dokani.returns.evidence import EvidenceItem, TranscriptTurn, classify_evidence, transcript_of
+from dokani.models import FileUpload
+from dokani.returns.evidence import EvidenceItem, TranscriptTurn, classify_evidence, transcript_of, with_inline_previews
 from dokani.returns.rows import ENTITY, acting_business, fetch_return
 from dokani.returns.status import actions_for, label
 
@@ -153,6 +154,14 @@ def timeline(uow: UnitOfWork, return_id: int) -> list[TimelineEntry]:
     return entries
 
 
+def _evidence(session, business_id: UUID, urls: list[str]) -> list[EvidenceItem]:
+    items = [classify_evidence(u) for u in urls]
+    images = [i.url for i in items if i.kind == "image"]
+    uploaded = set(session.scalars(select(FileUpload.file_url).where(
+        FileUpload.business_id == business_id, FileUpload.file_url.in_(images)))) if images else set()
+    return with_inline_previews(items, uploaded)
+
+
 def return_detail(uow: UnitOfWork, public_id: str | UUID) -> ReturnDetail:
     """The review panel's data for one return of the current business."""
     business_id = acting_business(uow)
@@ -173,7 +182,7 @@ def return_detail(uow: UnitOfWork, public_id: str | UUID) -> ReturnDetail:
         order=_order(session, business_id, r["order_id"]),
         order_value=float(r["order_value"] or 0), product_category=r["product_category"],
         days_since_purchase=r["days_since_purchase"],
-        evidence=[classify_evidence(u) for u in (r["evidence_urls"] or [])],
+        evidence=_evidence(session, business_id, r["evidence_urls"] or []),
         transcript=transcript_of(r["conversation_log"]),
         **_ai_reading(r),
         admin_notes=r["admin_notes"], escalation_reason=r["escalation_reason"],

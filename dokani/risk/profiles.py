@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
-from dokani import audit
+from dokani import audit, limits
 from dokani.errors import Conflict, NotAllowed, NotFound
 
 # The one definition of risk bands, used by every page (queue filter, review panel, risk page):
@@ -108,6 +108,7 @@ def risky_customers(
         clauses.append("p.risk_score >= :lo" + (" AND p.risk_score < :hi" if hi is not None else ""))
         params.update(lo=lo, hi=hi)
     if search:
+        limits.check_text(search, "search", limits.MAX_SEARCH)  # a NUL byte would reach Postgres
         clauses.append("p.customer_email ILIKE :search")
         params["search"] = f"%{search.strip()}%"
     if after is not None:

@@ -60,7 +60,7 @@ def _show_sign_in() -> None:
     st.title("Sign in to the Dokani console")
     st.write("Your session has ended or you have not signed in yet.")
     st.html(f'<a href="/sign-in?next={quote(_current_path())}" style="display:inline-block;padding:.4rem 1rem;'
-            'border-radius:.5rem;background:#ff4b4b;color:#fff;text-decoration:none">Sign in</a>')
+            'border-radius:.5rem;background:#0F766E;color:#fff;text-decoration:none">Sign in</a>')
 
 
 def signed_in_actor() -> Actor | None:
@@ -84,12 +84,13 @@ def signed_in_actor() -> Actor | None:
         st.session_state[BUSINESS_KEY] = pending  # before the widget exists, so this run uses it
     if st.session_state.get(BUSINESS_KEY) not in by_business:
         st.session_state[BUSINESS_KEY] = next(iter(by_business))
-    st.sidebar.selectbox(
-        "Business", list(by_business), key=BUSINESS_KEY, disabled=len(by_business) == 1,
-        format_func=lambda b: f"{by_business[b].business_name} · {by_business[b].role}",
-        help=None if len(by_business) > 1 else "You belong to this business only.",
-    )
+    if len(by_business) > 1:
+        st.sidebar.selectbox(
+            "Business", list(by_business), key=BUSINESS_KEY,
+            format_func=lambda b: f"{by_business[b].business_name} · {by_business[b].role}",
+        )
     membership = by_business[st.session_state[BUSINESS_KEY]]
+    st.session_state["dokani_business_name"] = membership.business_name
     name = membership.display_name or user.email or "you"
     st.sidebar.caption("Signed in as")
     st.sidebar.text(f"{name} · {membership.role} · {membership.business_name}")

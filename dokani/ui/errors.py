@@ -14,8 +14,10 @@ log = logging.getLogger("dokani.ui")
 
 UNREACHABLE = (
     "**The database cannot be reached.** The console needs its Postgres server. "
-    "Check that it is running and that `DATABASE_URL` points at it, then reload this page."
+    "Check that it is running and that `DATABASE_URL` points at it; this page comes back by itself as soon as "
+    "the database answers again."
 )
+RECHECK_SECONDS = 3.0
 
 
 def show_domain_error(err: DokaniError) -> None:
@@ -45,6 +47,30 @@ def page_guard():
     except OperationalError:
         log.exception("database unreachable")
         st.error(UNREACHABLE, icon=":material/cloud_off:")
+        _until_the_database_answers()
     except DBAPIError:
         log.exception("database error")
         st.error("The database refused this request. Nothing was changed. Details are in the server log.")
+
+
+def database_answers() -> bool:
+    """One quick round trip as the app (a restarted server's dead pooled connections are replaced first)."""
+    from sqlalchemy import text
+
+    from db.engine import app_engine
+
+    try:
+        with app_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@st.fragment(run_every=RECHECK_SECONDS)
+def _until_the_database_answers() -> None:
+    """Under the outage banner: asks the database every few seconds and reruns the page once it answers, so the
+    banner clears without a reload."""
+    if database_answers():
+        st.rerun()
+    st.caption("Checking again every few seconds…")

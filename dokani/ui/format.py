@@ -41,7 +41,10 @@ def when(value: datetime | None, zone_name: bool = False) -> str:
     """A moment in the signed-in person's time zone (stored times without a zone are UTC)."""
     if value is None:
         return "—"
-    shown = local(value)
+    try:
+        shown = local(value)
+    except (OverflowError, ValueError):  # year 1 or 9999 from outside: shown as stored (UTC), never a crash
+        shown = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     return f"{shown:%Y-%m-%d %H:%M}" + (f" {shown.tzname()}" if zone_name else "")
 
 

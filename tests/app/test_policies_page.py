@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from db.demo import business
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 
 ATLAS = business("atlas").business_id
@@ -108,7 +109,18 @@ def test_backtest_runs_shows_changes_and_is_listed(fresh_db):
     at.selectbox(key="bt_period").set_value("All past returns").run()
     at.button(key="bt_run").click().run()
     no_exceptions(at)
+    # Queued, not run in the page request: the page says it waits for a worker.
+    assert any("waiting for a worker" in i.value for i in at.info)
+    assert _rows(fresh_db, "SELECT count(*) FROM policy_backtests")[0][0] == 0
+    at.button(key="bt_run").click().run()  # asked again while queued: still one job
+    assert any("already queued" in i.value for i in at.info)
+    assert _rows(fresh_db, "SELECT count(*) FROM background_jobs")[0][0] == 1
+
+    work_until_idle()
+    at.run()
+    no_exceptions(at)
     assert at.session_state["policy_tab"] == "Backtest"  # the page stays on the tab the backtest ran in
+    assert any("Backtest stored" in s.value for s in at.success)
     replayed = next(m.value for m in at.metric if m.label == "Returns replayed")
     total = _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s", ATLAS)[0][0]
     assert replayed == f"{total:,}"
@@ -117,6 +129,35 @@ def test_backtest_runs_shows_changes_and_is_listed(fresh_db):
     table = at.dataframe[0].value
     row = table[table["version"] == names["draft"]].iloc[0]
     assert row["latest backtest"].startswith(f"{stored[0][1]} of {total}")
+
+
+def test_a_running_backtest_shows_its_progress_and_a_failed_one_its_reason_and_a_retry(fresh_db):
+    at = open_page("policies", slug="admin")
+    draft = _rows(fresh_db, "SELECT id, version FROM policies WHERE business_id = %s AND state = 'draft'", ATLAS)[0]
+    at = _pick(at, draft[1])
+    at.session_state["policy_tab"] = "Backtest"
+    at.button(key="bt_run").click().run()
+    job_id = _rows(fresh_db, "SELECT id FROM background_jobs")[0][0]
+    with psycopg.connect(fresh_db, autocommit=True) as c:  # a worker has replayed 120 of 480 returns
+        c.execute("UPDATE background_jobs SET state = 'running', attempts = 1, progress_done = 120, "
+                  "progress_total = 480 WHERE id = %s", (job_id,))
+    at.run()
+    no_exceptions(at)
+    bar = at.get("progress")[0]
+    assert "120 of 480 returns replayed" in bar.proto.text and abs(bar.proto.value - 25) <= 1
+    with psycopg.connect(fresh_db, autocommit=True) as c:  # that worker died; meanwhile the draft's rules broke
+        c.execute("UPDATE background_jobs SET state = 'queued' WHERE id = %s", (job_id,))
+        c.execute("UPDATE policies SET rules = rules || '{\"return_window_days\": -5}' WHERE id = %s", (draft[0],))
+    work_until_idle()
+    at.run()
+    no_exceptions(at)
+    assert any("failed" in e.value and "engine cannot evaluate" in e.value for e in at.error)
+    at.button(key=f"job_retry_{job_id}").click().run()
+    no_exceptions(at)
+    assert _rows(fresh_db, "SELECT error FROM background_jobs ORDER BY id")[1:] == [(None,)]
+    assert _rows(fresh_db, "SELECT state, retry_of FROM background_jobs ORDER BY id") == [("failed", None),
+                                                                                       ("queued", job_id)]
+    assert any("waiting for a worker" in i.value for i in at.info)
 
 
 def test_reviewers_see_no_editing_controls(seeded_db):

@@ -17,8 +17,8 @@ def test_bad_file_shows_each_problem_and_nothing_is_written(fresh_db):
     at.run()
     no_exceptions(at)
     assert any("cannot be imported" in e.value for e in at.error)
-    problems = at.dataframe[0].value["problem"].tolist()
-    assert problems == ["line 2, customer_email: not an email address: 'nope'"]
+    problems = at.dataframe[0].value[["line", "column", "problem"]].values.tolist()
+    assert problems == [[2, "customer_email", "not an email address: 'nope'"]]
     assert not [b for b in at.button if b.label == "Import"]
     assert _imported(fresh_db) == 0
 

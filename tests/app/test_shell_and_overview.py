@@ -54,7 +54,10 @@ def test_business_switcher_changes_every_figure(seeded_db):
 
 
 def at_sidebar_business(at) -> str:
-    return next(s.value for s in at.sidebar.selectbox if s.label == "Business")
+    """The business the sidebar says the console works on (a member of one business gets no picker)."""
+    assert not any(s.label == "Business" for s in at.sidebar.selectbox)
+    assert any(t.value.endswith(f"· {at.session_state['dokani_business_name']}") for t in at.sidebar.text)
+    return at.session_state["dokani_business_id"]
 
 
 def test_empty_database_says_so_instead_of_showing_zeros_as_data(empty_db):
@@ -97,3 +100,22 @@ def test_deltas_compare_with_the_previous_period_from_the_database(seeded_db):
         ).fetchone()
     metric = next(m for m in at.metric if m.label == "Return requests")
     assert metric.delta == f"{now - before:+,}"
+
+
+def test_the_outage_banner_clears_by_itself_once_the_database_is_back(seeded_db, monkeypatch):
+    from db import engine
+    from dokani.ui.errors import database_answers
+
+    at = open_page("overview")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    engine.dispose_all()
+    at.run()
+    no_exceptions(at)
+    assert any("comes back by itself" in e.value for e in at.error)
+    assert not database_answers()  # what the banner's fragment asks every few seconds
+    monkeypatch.setenv("DATABASE_URL", seeded_db)
+    engine.dispose_all()
+    assert database_answers()  # ... and then it reruns the page:
+    at.run()
+    no_exceptions(at)
+    assert not any("cannot be reached" in e.value for e in at.error) and at.metric

@@ -68,6 +68,8 @@ def rules_and_bad_fields(draw):
         bad.add("risk_thresholds")
     if draw(st.booleans()):
         raw["x_vendor_setting"] = draw(st.text(max_size=5))  # unknown keys are allowed and kept
+        if "\x00" in raw["x_vendor_setting"]:
+            bad.add("x_vendor_setting")  # ... but not what Postgres cannot store
     return raw, bad
 
 

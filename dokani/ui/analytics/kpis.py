@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from db.engine import read_engine
 from db.uow import unit_of_work
 from dokani.analytics import agreement as people_vs_ai
 from dokani.analytics import kpis as analytics
@@ -42,7 +43,7 @@ def review_sla_hours() -> float:
 
 def read_overview(actor, period: Period, sla_hours: float | None = None) -> OverviewFigures:
     sla_hours = sla_hours or review_sla_hours()
-    with unit_of_work(actor) as uow:
+    with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         kpis, before = analytics.compared_kpis(uow, period)
         return OverviewFigures(
             kpis, before, queue.queue_kpis(uow, sla_hours), analytics.returns_per_day(uow, period),

@@ -7,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from db.engine import read_engine
 from db.uow import unit_of_work
 from dokani.calls import analytics as calls
 from dokani.calls import outcomes
@@ -70,7 +71,7 @@ def call_filter(actor) -> CallFilter:
 
 
 def read_calls(actor, flt: CallFilter) -> CallsReport:
-    with unit_of_work(actor) as uow:
+    with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         return CallsReport(
             summary=calls.call_summary(uow, flt),
             per_day=calls.calls_per_day(uow, flt),

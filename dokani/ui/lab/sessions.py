@@ -12,7 +12,7 @@ from dokani.lab import sessions as chat_lab
 from dokani.errors import DokaniError
 from dokani.ui.errors import show_domain_error
 from dokani.ui.selection import hold_selection
-from dokani.ui.text import md
+from dokani.ui.text import md, visible
 
 PICK = "chat_pick"  # the session selectbox
 GOTO = "chat_goto"  # a session to select on the next run (set after creating one)
@@ -143,11 +143,11 @@ def _details(meta: dict) -> None:
 
 def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, greeting: str) -> None:
     with st.chat_message("assistant"):
-        st.text(greeting)
+        st.text(visible(greeting))
         st.caption(md(f"{persona_name or 'Agent'} · greeting (not stored)"))  # persona names are typed: escaped
     for t in turns:
         with st.chat_message("assistant" if t.is_agent else "user"):
-            st.text(t.message)
+            st.text(visible(t.message))
             if t.is_agent and t.metadata.get("intent"):
                 meta = t.metadata
                 label = f"{meta.get('intent')}"
@@ -155,7 +155,7 @@ def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, g
                     label += f" · triage {meta['triage']['recommendation']}"
                 if meta.get("return_opened"):
                     label += f" · test return #{meta['return_opened'].get('id')}"
-                with st.expander(f"Details: {label}"):
+                with st.expander(f"Details: {md(label)}"):  # metadata is stored data: escaped
                     _details(meta)
 
 
@@ -212,9 +212,9 @@ def show(actor: Actor) -> None:
     with unit_of_work(actor) as uow:
         session = chat_lab.get_session(uow, session_id)
     # Plain text: customer emails and session names are typed by people, not trusted markdown.
-    st.text(f"Persona {session.persona_name or '—'} · policy {session.policy_version or 'active'} · "
+    st.text(visible(f"Persona {session.persona_name or '—'} · policy {session.policy_version or 'active'} · "
                f"customer {session.customer_email or '—'}" + (f" · order {session.order_id}" if session.order_id else "")
-               + f" · {session.chat_mode}")
+               + f" · {session.chat_mode}"))
     if not session.is_active:
         st.warning("This session is archived. Restore it (Session tools) to keep chatting.")
     transcript = st.container()

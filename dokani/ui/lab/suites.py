@@ -10,15 +10,18 @@ from dokani.lab import personas
 from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
+from dokani.jobs import enqueue
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
+from dokani.ui.jobs.panel import show_job
 from dokani.ui.selection import hold_selection
-from dokani.ui.text import md
+from dokani.ui.text import md, visible
 
 LAST_RUN = "chat_suite_last_run"
 
 
-def _choose_suite() -> suite_files.Suite | None:
+def _choose_suite() -> tuple[suite_files.Suite, str, str] | None:
+    """The suite picked or uploaded, with its text and file name (a job carries them to the worker)."""
     examples = suite_files.example_suites()
     source = st.radio("Suite", ["Example suite", "Upload a file"], horizontal=True, key="suite_source",
                       label_visibility="collapsed")
@@ -42,7 +45,7 @@ def _choose_suite() -> suite_files.Suite | None:
         return None
     st.caption(f"{md(suite.suite)}: {len(suite.scenarios)} scenarios, "
                f"{sum(len(s.turns) for s in suite.scenarios)} customer turns")
-    return suite
+    return suite, content, name
 
 
 def _show_run(summary: scenarios.SuiteRunSummary) -> None:
@@ -55,12 +58,12 @@ def _show_run(summary: scenarios.SuiteRunSummary) -> None:
         with st.expander(md(r.name), icon=":material/check_circle:" if r.passed else ":material/cancel:",
                          expanded=not r.passed and len(summary.results) <= 10):
             for problem in ([r.error] if r.error else r.failures):
-                st.text(problem)
+                st.text(visible(problem))
             for t in r.turns:
                 with st.chat_message("user"):
-                    st.text(t.say)
+                    st.text(visible(t.say))
                 with st.chat_message("assistant"):
-                    st.text(t.reply)
+                    st.text(visible(t.reply))
                     st.caption(f"intent {t.intent} · triage {t.triage or '—'}"
                                + (f" · test return #{t.return_opened.get('id')} {t.return_opened.get('status')}"
                                   if t.return_opened else ""))
@@ -89,8 +92,13 @@ def show(actor: Actor) -> None:
         st.caption(f"Latest run against {md(version)}: {latest.passed} of {latest.scenarios} scenarios passed "
                    f"({md(latest.suite or 'unnamed suite')}, persona {md(latest.persona_name or 'unknown')}, "
                    f"{fmt.when(latest.started_at)}).")
-    suite = _choose_suite()
-    _run_button(actor, suite, by_id[persona_id], version)
+    chosen = _choose_suite()
+    _run_button(actor, chosen, by_id[persona_id], version)
+    if chosen is not None:
+        show_job(actor, "suite_run", enqueue.suite_lock(persona_id, version, chosen[0].suite), unit="scenarios",
+                 done_message=lambda job: f"Suite run finished: {job.result['passed']} of "
+                                          f"{job.result['scenarios']} scenarios passed.",
+                 on_done=lambda job: st.session_state.__setitem__(LAST_RUN, job.result["run_id"]))
     run_id = st.session_state.get(LAST_RUN)
     if run_id:
         with unit_of_work(actor) as uow:
@@ -101,25 +109,19 @@ def show(actor: Actor) -> None:
     _pass_rate_chart(actor, by_id[persona_id])
 
 
-def _run_button(actor: Actor, suite: suite_files.Suite | None, persona: personas.Persona, version: str) -> None:
-    """Run the suite with a progress bar; on success rerun so the latest run and the chart include it."""
+def _run_button(actor: Actor, chosen, persona: personas.Persona, version: str) -> None:
+    """Queue the suite run as a background job; its progress shows below while a worker runs it."""
     can_run = actor.role in chat_lab.LAB_ROLES
-    if st.button("Run suite", type="primary", disabled=suite is None or not can_run, key="suite_run"):
-        bar = st.progress(0.0, text="Starting…")
+    if st.button("Run suite", type="primary", disabled=chosen is None or not can_run, key="suite_run"):
+        suite, content, name = chosen
         try:
-            with st.status(f"Running {suite.suite}…", expanded=False) as status:
-                def progress(done: int, total: int, name: str) -> None:
-                    bar.progress(done / total if total else 1.0, text=f"{done} of {total} · {name}")
-
-                with unit_of_work(actor) as uow:
-                    summary = scenarios.run_suite(uow, suite, persona.id, version, progress=progress)
-                status.update(label=f"{summary.passed} of {summary.scenarios} scenarios passed",
-                              state="complete" if summary.passed_all else "error")
-            st.session_state[LAST_RUN] = summary.run_id
+            job, created = enqueue.queue_suite_run(actor, suite_text=content, file_name=name, suite_name=suite.suite,
+                                                   persona_id=persona.id, policy_version=version)
         except DokaniError as err:
             show_domain_error(err)
-        else:
-            st.rerun()  # so "latest run" and the pass-rate chart include this run
+            return
+        if not created and job.live:
+            st.info(f"{md(suite.suite)} is already {job.state} against {md(version)}; its progress shows below.")
 
 
 def _pass_rate_chart(actor: Actor, persona: personas.Persona) -> None:

@@ -1,4 +1,5 @@
-"""The Backtest tab: choose a period and a baseline, run with progress, show what would change."""
+"""The Backtest tab: choose a period and a baseline, queue the backtest as a job, follow it live, show what would
+change."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -7,14 +8,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from db.uow import unit_of_work
+from dokani.errors import DokaniError
+from dokani.jobs import enqueue
 from dokani.policies import backtest
 from dokani.policies.backtest import OUTCOMES, BacktestResult
-from dokani.errors import DokaniError
 from dokani.policies.versions import PolicyVersion
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
-from dokani.ui.policies.actions import FLASH, md
+from dokani.ui.jobs.panel import show_job
+from dokani.ui.policies.actions import md
 
 PERIODS = {"Last 30 days": 30, "Last 90 days": 90, "Last 12 months": 365, "All past returns": None, "Custom dates": -1}
 DEFAULT_PERIOD = "Last 90 days"  # a large business replays ~150k returns a month: about 10 s each
@@ -23,12 +25,10 @@ DEFAULT_PERIOD = "Last 90 days"  # a large business replays ~150k returns a mont
 def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersion],
                       backtests: dict[int, BacktestResult]) -> None:
     st.caption("Replay this version over past returns with the same triage engine the queue uses, and compare "
-               "each outcome with another version's.")
-    fresh = run_controls(actor, version, versions)
-    if fresh is not None:  # stored: rerun so the version list shows it too
-        st.session_state[FLASH] = (f"Backtest stored: {fresh.outcomes_changed:,} of "
-                                   f"{fresh.returns_evaluated:,} outcomes change.")
-        st.rerun()
+               "each outcome with another version's. The replay runs on a background worker: leave the page or "
+               "keep working, the result is stored when it finishes.")
+    run_controls(actor, version, versions)
+    show_backtest_job(actor, version)
     result = backtests.get(version.id)
     if result is None:
         st.info("This version has not been backtested yet.")
@@ -36,8 +36,8 @@ def show_backtest_tab(actor, version: PolicyVersion, versions: list[PolicyVersio
         show_result(result)
 
 
-def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> BacktestResult | None:
-    """Period, baseline and a Run button; runs with a progress bar and returns the stored result."""
+def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -> None:
+    """Period, baseline and a Run button that queues the backtest as a background job."""
     c = st.columns([2, 2, 1])
     choice = c[0].selectbox("Returns to replay", list(PERIODS), index=list(PERIODS).index(DEFAULT_PERIOD),
                             key="bt_period", help="returns created in this period, by their request date; "
@@ -53,30 +53,26 @@ def run_controls(actor, version: PolicyVersion, versions: list[PolicyVersion]) -
         since = datetime.now() - timedelta(days=days)
     baseline = _pick_baseline(c[1], version, versions)
     if baseline is None:
-        return None
+        return
     c[2].write("")
     if not c[2].button("Run backtest", key="bt_run", type="primary"):
-        return None
-    over = choice.lower() if days != -1 else "the chosen dates"
-    with st.status(f"Replaying {md(version.version)} and {md(baseline.version)} over {over}…", expanded=True) as status:
-        bar = st.progress(0.0, text="Counting the returns in the period…")
-        st.caption("Every return is evaluated under both versions with the triage engine; large periods take a "
-                   "while (about 10 s per 150,000 returns). Changing anything on the page stops the run; "
-                   "nothing is stored until it finishes.")
+        return
+    try:
+        job, created = enqueue.queue_backtest(actor, version.id, version_name=version.version,
+                                              baseline_policy_id=baseline.id, since=since, until=until)
+    except DokaniError as err:
+        show_domain_error(err)
+        return
+    if not created and job.live:
+        st.info(f"A backtest of {md(version.version)} is already {job.state}; its progress shows below.")
 
-        def progress(done: int, total: int) -> None:
-            bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} returns replayed")
 
-        try:
-            with unit_of_work(actor) as uow:
-                result = backtest.backtest_policy(uow, version.id, baseline_policy_id=baseline.id, since=since,
-                                                  until=until, progress=progress)
-        except DokaniError as err:
-            status.update(label="Backtest not run", state="error")
-            show_domain_error(err)
-            return None
-        status.update(label=f"Backtest finished: {result.returns_evaluated:,} returns replayed", state="complete")
-    return result
+def show_backtest_job(actor, version: PolicyVersion) -> None:
+    """The latest backtest job of this version: live progress while queued or running, why it failed (with a
+    retry), a message once when it ends (the stored result shows below)."""
+    show_job(actor, "backtest", enqueue.backtest_lock(version.id), unit="returns replayed",
+             done_message=lambda job: f"Backtest stored: {job.result.get('outcomes_changed', 0):,} of "
+                                      f"{job.result.get('returns_evaluated', 0):,} outcomes change.")
 
 
 def _pick_baseline(column, version: PolicyVersion, versions: list[PolicyVersion]) -> PolicyVersion | None:

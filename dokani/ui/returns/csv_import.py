@@ -1,7 +1,8 @@
 """The Import page's widget: a template to download, the upload, every line checked, then one import.
 
-Nothing is written unless every line passes; each problem is listed with its line. The file name is the
-uploader's text: it goes through ``md`` before it is shown in a message.
+Nothing is written unless every line passes; every problem of every line is listed (and offered as a CSV to
+download). The preview already asks the database which orders have an open return, so "ready" is only said of
+a file the import will take. The file name is the uploader's text: it goes through ``md`` before it is shown.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dokani.returns import csv_import as importers
 from dokani.ui.text import md
 
 PREVIEW_ROWS = 200
+SHOWN_PROBLEMS = 1000
 
 
 def show(actor: Actor) -> None:
@@ -29,13 +31,28 @@ def show(actor: Actor) -> None:
     if upload is None:
         return
     preview = importers.preview_returns_csv(upload.getvalue())
-    if preview.problems:
-        st.error(f"{md(upload.name)} cannot be imported: {len(preview.problems)} problem(s). Nothing was written.")
-        st.dataframe(pd.DataFrame({"problem": preview.problems}), hide_index=True, width="stretch")
+    if preview.ok:
+        with unit_of_work(actor) as uow:  # what only the database knows, before anything is called "ready"
+            preview = importers.check_open_returns(uow, preview)
+    if preview.issues:
+        _show_problems(upload.name, preview)
         return
     _show_preview(upload.name, preview)
     if st.button("Import", type="primary", disabled=actor.role not in importers.CAN_IMPORT):
         _import(actor, upload.name, preview)
+
+
+def _show_problems(file_name: str, preview: importers.ImportPreview) -> None:
+    lines = len({i.line for i in preview.issues})
+    st.error(f"{md(file_name)} cannot be imported: {len(preview.issues):,} problem(s) on {lines:,} line(s). "
+             "Nothing was written.")
+    shown = preview.issues[:SHOWN_PROBLEMS]
+    st.dataframe(pd.DataFrame({"line": [i.line for i in shown], "column": [i.column for i in shown],
+                               "problem": [i.problem for i in shown]}), hide_index=True, width="stretch")
+    if len(preview.issues) > SHOWN_PROBLEMS:
+        st.caption(f"Showing the first {SHOWN_PROBLEMS:,} of {len(preview.issues):,}; the download has them all.")
+    st.download_button("Download the problems (CSV)", preview.problems_csv(), file_name="import_problems.csv",
+                       mime="text/csv", key="import_problems")
 
 
 def _show_preview(file_name: str, preview: importers.ImportPreview) -> None:
@@ -46,12 +63,17 @@ def _show_preview(file_name: str, preview: importers.ImportPreview) -> None:
 
 
 def _import(actor: Actor, file_name: str, preview: importers.ImportPreview) -> None:
-    """Write every checked line in one transaction, with a progress bar."""
+    """Write every checked line in one transaction, with a progress bar that goes away if it fails."""
     bar = st.progress(0.0, text="Importing…")
-    with unit_of_work(actor) as uow:
-        count = importers.import_returns(
-            uow, preview, file_name=file_name,
-            progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,}"),
-        )
-        uow.commit()
+    try:
+        with unit_of_work(actor) as uow:
+            count = importers.import_returns(
+                uow, preview, file_name=file_name,
+                progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,}"),
+            )
+            uow.commit()
+    except BaseException:
+        bar.empty()  # the page guard shows what went wrong; no half-filled bar is left behind
+        raise
+    bar.empty()
     st.success(f"Imported {count:,} return(s) from {md(file_name)}. They wait for triage on the Returns page.")

@@ -16,6 +16,7 @@ from dokani.triage.service import RETRIAGE_STATUSES, triage_return
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.returns.state import SEEN_PREFIX, flash
+from dokani.ui.text import visible
 
 CLEAR_NOTE_PREFIX = "returns_clear_note:"
 
@@ -63,7 +64,7 @@ def show(actor: Actor, d: ReturnDetail, seen_version: str) -> None:
             st.warning("Your decision was not saved: someone changed this return after you opened it.", icon=":material/warning:")
             said = str(err).removeprefix("Your decision was not saved: ").removeprefix(
                 "this return changed since you opened it. ")
-            st.text(said)  # who did what and when, quoting their note: plain text
+            st.text(visible(said))  # who did what and when, quoting their note: plain text
             return
         except DokaniError as err:
             show_domain_error(err)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dokani.returns.review import ReturnDetail
 from dokani.ui import format as fmt
-from dokani.ui.text import plain
+from dokani.ui.text import md, plain, visible
 
 
 def _stamp(raw: str | None) -> str | None:
@@ -21,8 +21,11 @@ def _stamp(raw: str | None) -> str | None:
         at = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         return raw
-    if at.tzinfo is not None:
-        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        if at.tzinfo is not None:
+            at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+05:00 from a customer's log: shown as written
+        return raw
     return fmt.when(at, zone_name=True)
 
 
@@ -44,7 +47,7 @@ def show_request(d: ReturnDetail) -> None:
                      hide_index=True, width="stretch")
     else:
         st.info("This order is not in the order records: value and category are as the request states them "
-                f"({fmt.money(d.order_value)}, {d.product_category or 'no category given'}).",
+                f"({fmt.money(d.order_value)}, {md(d.product_category) if d.product_category else 'no category given'}).",  # from outside
                 icon=":material/help:")
     if d.admin_notes:
         st.caption("Reviewer notes")
@@ -69,10 +72,13 @@ def show_evidence(d: ReturnDetail) -> None:
             row[0].caption(f"{k}: not a web link")
         with row[1]:
             plain(f"{e.kind if e.is_web else 'not a web link, shown as text'} · {e.url}")  # customer-supplied: text
-    images = [e for e in d.evidence if e.kind == "image"]
+    images = [e for e in d.evidence if e.inline]  # only our storage's images: a preview makes the browser fetch it
     if images:
         st.caption("Image previews (loaded from the links above; a link that no longer resolves shows an empty frame)")
         st.image([e.url for e in images], width=96)
+    elsewhere = sum(e.kind == "image" and not e.inline for e in d.evidence)
+    if elsewhere:
+        st.caption(f"{elsewhere} image(s) are on other sites: not previewed here, open them from the links above.")
 
 
 def show_conversation(d: ReturnDetail) -> None:
@@ -84,6 +90,6 @@ def show_conversation(d: ReturnDetail) -> None:
         role = "user" if turn.speaker.lower() in ("customer", "user", "client") else "assistant"
         with st.chat_message(role):
             at = _stamp(turn.at)
-            st.text(f"{turn.speaker}" + (f" · {at}" if at else ""))
-            st.text(turn.text)
+            st.text(visible(f"{turn.speaker}" + (f" · {at}" if at else "")))
+            st.text(visible(turn.text))
 

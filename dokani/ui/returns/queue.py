@@ -26,6 +26,7 @@ from dokani.ui import format as fmt
 from dokani.ui.accounts import preferences
 from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
+from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 
 SORTS = {
@@ -222,7 +223,7 @@ def _table(actor: Actor, filt_and_size, page: svc.QueuePage) -> None:
         _empty(filt)
         return
     st.caption(f"Page {number} · returns {first + 1:,}–{first + len(page.rows):,} of {page.total:,} matching")
-    st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
+    st.text(visible("Filters in force: " + _describe(filt)))  # category names are data: plain text
     generation = st.session_state.get(GENERATION, 0)
     event = st.dataframe(
         _frame(actor, page), key=f"queue_table_{generation}", on_select="rerun", selection_mode="multi-row",
@@ -243,7 +244,7 @@ def _empty(filt: ReturnQueueFilter) -> None:
         return
     hint = "nothing matches this search and these filters" if filt.search else "nothing matches these filters"
     st.info(f"No returns to show: {hint}. Clear the search or widen the filters.", icon=":material/filter_alt_off:")
-    st.text("Filters in force: " + _describe(filt))  # category names are data: plain text
+    st.text(visible("Filters in force: " + _describe(filt)))  # category names are data: plain text
     if st.button("Refresh", key="queue_refresh", help="Read the queue again"):
         refresh()
         st.rerun()

@@ -12,7 +12,7 @@ from dokani.errors import DokaniError
 from dokani.returns.review import ReturnDetail
 from dokani.triage.service import EngineReading, engine_reading
 from dokani.ui import format as fmt
-from dokani.ui.text import plain
+from dokani.ui.text import md, plain, visible
 
 SHORT_REC = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 
@@ -25,7 +25,7 @@ def reading_now(actor: Actor, d: ReturnDetail) -> tuple[EngineReading | None, st
         with unit_of_work(actor) as uow:
             reading = engine_reading(uow, d.id, d.policy_version_used)
     except DokaniError as err:
-        return None, f"The engine cannot read this return now: {err}"
+        return None, f"The engine cannot read this return now: {md(err)}"
     if reading is None:
         return None, "The engine cannot read this return now: this business has no active policy."
     return reading, None
@@ -50,7 +50,7 @@ def show_metrics(d: ReturnDetail, reading: EngineReading | None) -> None:
     else:
         m[2].metric("Risk score", "—", help="Not triaged yet.")
     if d.ai_recommendation:
-        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation, d.ai_recommendation),
+        m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation) or md(d.ai_recommendation),  # stored by others
                     help="As stored with the return." + (" The engine reads it differently now: see below."
                                                          if now != "not stored" else ""))
     elif reading:
@@ -93,13 +93,13 @@ def _lists(violations, factors, flags: dict) -> None:
     c = st.columns(3)
     with c[0]:
         st.caption("Policy violations")
-        st.text("\n".join(f"• {v}" for v in violations) or "none")
+        st.text(visible("\n".join(f"• {v}" for v in violations) or "none"))
     with c[1]:
         st.caption("Risk factors")
-        st.text("\n".join(f"• {v}" for v in factors) or "none")
+        st.text(visible("\n".join(f"• {v}" for v in factors) or "none"))
     with c[2]:
         st.caption("Fraud flags")
-        st.text("\n".join(f"• {k}" for k in sorted(k for k, v in flags.items() if v)) or "none")
+        st.text(visible("\n".join(f"• {k}" for k in sorted(k for k, v in flags.items() if v)) or "none"))
 
 
 def show(d: ReturnDetail, reading: EngineReading | None = None, no_reading: str | None = None) -> None:
@@ -108,11 +108,11 @@ def show(d: ReturnDetail, reading: EngineReading | None = None, no_reading: str 
         with st.container(border=True):
             st.markdown("**Stored with the return**")
             st.text(
-                f"Recommends {SHORT_REC.get(d.ai_recommendation, d.ai_recommendation)}"
+                visible(f"Recommends {SHORT_REC.get(d.ai_recommendation, d.ai_recommendation)}"
                 + (f" · confidence {d.ai_confidence:.0%}" if d.ai_confidence is not None else "")
                 + (f" · risk {d.risk_score:.2f}" if d.risk_score is not None else "")
                 + f" · policy version {d.policy_version_used or 'unknown'} · engine {d.triage_agent_id or 'unknown'}"
-                + (f" · {d.processing_time_ms} ms" if d.processing_time_ms is not None else "")
+                + (f" · {d.processing_time_ms} ms" if d.processing_time_ms is not None else ""))
             )
             plain(d.ai_reasoning, empty="No reasoning was stored.")
             if d.rules_fired is None:
@@ -133,9 +133,9 @@ def _engine_now(reading: EngineReading) -> None:
     r = reading.result
     with st.container(border=True):
         st.markdown("**The engine's reading now (not stored)**")
-        basis = f"policy version {reading.policy_version}"
+        basis = f"policy version {md(reading.policy_version)}"  # version names are typed: escaped
         if reading.fell_back:
-            basis = (f"the active policy version {reading.policy_version} (version {reading.asked_version}, "
+            basis = (f"the active policy version {md(reading.policy_version)} (version {md(reading.asked_version)}, "
                      "which this return was triaged under, no longer exists)")
         st.caption(f"Computed just now from the order, the customer's history and {basis}. Nothing was written: "
                    "run triage to store a recommendation with this trace.")
@@ -143,7 +143,7 @@ def _engine_now(reading: EngineReading) -> None:
         c[0].metric("Engine recommends", SHORT_REC[r.recommendation])
         c[1].metric("Engine confidence", f"{r.confidence:.0%}")
         c[2].metric("Engine risk score", f"{r.risk_score:.2f}")
-        st.text(r.reasoning)
+        st.text(visible(r.reasoning))
         _clauses(r.rules_fired)
         _lists(r.policy_violations, r.risk_factors, r.fraud_flags)
 

@@ -18,6 +18,7 @@ from dokani.ui.calls import about_return as calls_about_return
 from dokani.ui.context import switch_business
 from dokani.ui.returns import decision, evidence, history, recommendation
 from dokani.ui.returns.state import SEEN_PREFIX, refresh_queue, show_flash
+from dokani.ui.text import visible
 
 
 def close_review() -> None:
@@ -106,7 +107,7 @@ def _header(detail: ReturnDetail) -> str:
     show_flash()
     st.subheader(f"Return {detail.public_id}")
     asked = f" · asked {fmt.when(detail.created_at, zone_name=True)} ({_hours(detail.age_hours)} ago)" if detail.created_at else ""
-    st.text(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}")  # customer data: text
+    st.text(visible(f"{detail.status_label} · order {detail.order_id} · {detail.customer_email}{asked}"))  # customer data: text
     st.caption("Link to share (opens this panel for any member of the business):")
     st.code(_share_link(detail.public_id), language=None)
     if detail.is_test:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dokani.ui.text import visible
+
 FLASH_KEY = "returns_flash"
 SEEN_PREFIX = "returns_seen_version:"  # + public id: the version of the return the reviewer first saw
 QUEUE_SNAPSHOT = "returns_queue_snapshot"
@@ -25,7 +27,7 @@ def show_flash() -> None:
     elif kind:
         st.info(message)
     if details:
-        st.text("\n".join(details))
+        st.text(visible("\n".join(details)))
 
 
 def refresh_queue() -> None:
