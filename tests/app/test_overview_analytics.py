@@ -172,7 +172,9 @@ def test_statuses_and_rule_names_from_the_data_stay_text(small_shop, fresh_db):
     at = _open(small_shop["business_id"])
     no_exceptions(at)
     labels = [el.proto.label for el in at.get("page_link")]
-    assert r"\[won\]\(http://evil\.example\): 1" in labels, labels
+    from dokani.ui.text import md
+
+    assert f"{md('[won](http://evil.example)')}: 1" in labels, labels  # escaped: shown as typed, never a link
     assert any(label.startswith(r"Show the overrides of \*\*evil\*\*") for label in labels), labels
 
 
