@@ -128,3 +128,13 @@ def test_cli_snapshots_every_business_then_one_and_refuses_bad_input(fresh_db):
     assert bad.returncode == 2 and "not a date" in bad.stderr and "Traceback" not in bad.stderr
     bad = _cli(fresh_db, "--business", "atlas")
     assert bad.returncode == 2 and "UUID" in bad.stderr
+
+
+def test_the_worker_takes_the_weekly_and_monthly_snapshots_of_every_business(fresh_db):
+    from dokani.jobs import tasks
+
+    assert {"weekly_snapshots", "monthly_snapshots"} <= set(tasks.tasks.tasks)
+    assert tasks.take_snapshots("week") == 2  # the two demo businesses
+    assert tasks.take_snapshots("week") == 2  # again: replaced, not duplicated
+    (rows,), = _rows(fresh_db, "SELECT count(*) FROM business_analytics WHERE metric_data ->> 'period' = 'week'")
+    assert rows == 2 * 4
