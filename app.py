@@ -10,9 +10,9 @@ from dokani.ui.errors import page_guard
 
 st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_return:", layout="wide")
 
-# Each url_path equals its file's name: a deep link opened as a server's very first request is resolved
-# against pages/ before st.navigation has run (see dokani.ui.context._run_through_shell).
-OVERVIEW = st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview")
+# The pages live in views/, not pages/: Streamlit serves a pages/ folder as a navigation of its own (raw file
+# names, no sign-in) until st.navigation has run once, so a deep link as a server's first request showed it.
+OVERVIEW = st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview")
 
 
 def _home() -> None:
@@ -24,14 +24,14 @@ def _home() -> None:
 PAGES = [
     st.Page(_home, title="Overview", icon=":material/monitoring:", url_path="home", default=True, visibility="hidden"),
     OVERVIEW,
-    st.Page("pages/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
-    st.Page("pages/policies.py", title="Policies", icon=":material/policy:", url_path="policies"),
-    st.Page("pages/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
-    st.Page("pages/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
-    st.Page("pages/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
-    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
-    st.Page("pages/team.py", title="Team", icon=":material/group:", url_path="team"),
-    st.Page("pages/settings.py", title="Your settings", icon=":material/tune:", url_path="settings"),
+    st.Page("views/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
+    st.Page("views/policies.py", title="Policies", icon=":material/policy:", url_path="policies"),
+    st.Page("views/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
+    st.Page("views/calls.py", title="Calls", icon=":material/call:", url_path="calls"),
+    st.Page("views/risk.py", title="Risk", icon=":material/shield:", url_path="risk"),
+    st.Page("views/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("views/team.py", title="Team", icon=":material/group:", url_path="team"),
+    st.Page("views/settings.py", title="Your settings", icon=":material/tune:", url_path="settings"),
 ]
 # "overview" lands on the root page, which opens /overview keeping the query string (a landing switch would drop it).
 BY_SLUG = {**{page.url_path: page for page in PAGES if page.url_path}, "overview": PAGES[0]}

@@ -69,7 +69,7 @@ def open_app(page: str, token: str, business_id: str, query: dict | None = None)
         at.query_params[key] = value
     at.run()
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     if at.exception:
         raise RuntimeError(f"{page}: {[e.value for e in at.exception]}")

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from db.engine import owner_url
 from db.url import redact
+from dokani.labels import count as say_count
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -47,7 +48,22 @@ def _seed(args: argparse.Namespace) -> int:
     except SeedError as exc:
         return fail(str(exc))
     print(summary.describe())
+    _score_seeded_customers(quiet=args.quiet)
     return 0
+
+
+def _score_seeded_customers(quiet: bool) -> None:
+    """The demo shows scores the console computed, not the seeder's (dokani.risk.scoring; tests seed without it)."""
+    from db.uow import Actor, unit_of_work
+    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
+
+    for business_id, name, user_id, email, role in acting_members(None, CAN_RECOMPUTE):
+        if user_id is None:
+            continue
+        with unit_of_work(Actor(user_id=user_id, business_id=business_id, role=role, email=email)) as uow:
+            summary = recompute_business(uow)
+        if not quiet:
+            print(f"{name}: {summary.describe()}")
 
 
 def register_seed(sub) -> None:
@@ -137,7 +153,7 @@ def _import_returns(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 2
     bar.close()
-    print(f"imported {count} return(s) into {name}; they wait in pending_triage")
+    print(f"imported {say_count(count, 'return')} into {name}; they wait for triage")
     return 0
 
 
@@ -326,6 +342,12 @@ def register_serve(sub) -> None:
     p.set_defaults(handler=_serve)
 
 
+def _register_risk(sub) -> None:
+    from dokani.risk.cli import register_risk
+
+    register_risk(sub)
+
+
 def _register_users(sub) -> None:
     from dokani.accounts.cli import register_users
 
@@ -352,7 +374,7 @@ def _register_snapshot(sub) -> None:
 
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
             register_import_returns, register_serve, _register_users, _register_calls, _register_worker,
-            _register_snapshot]
+            _register_snapshot, _register_risk]
 
 
 def fail(message: str) -> int:

@@ -645,3 +645,42 @@ class BackgroundJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+# --- issue 9: customer risk lists and band overrides (revision 0010) ---------------------------------------------
+
+
+class RiskListEntry(Base):
+    """An email or order id on a business's trusted list, watchlist or blocklist; removed rows stay as history."""
+
+    __tablename__ = "risk_list_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    list_kind: Mapped[str] = mapped_column(Text)  # trusted | watchlist | blocklist
+    match_kind: Mapped[str] = mapped_column(Text)  # email | order
+    value: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("timezone('utc', now())"))
+    created_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RiskBandOverride(Base):
+    """A manual risk band for one customer, beating the computed band until it expires or is cleared."""
+
+    __tablename__ = "risk_band_overrides"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    business_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), ForeignKey("profiles.business_id"))
+    customer_email: Mapped[str] = mapped_column(Text)
+    band: Mapped[str] = mapped_column(Text)  # low | medium | high
+    reason: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=text("timezone('utc', now())"))
+    created_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_by: Mapped[UUID | None] = mapped_column(PgUUID(as_uuid=True))
+    removed_reason: Mapped[str | None] = mapped_column(Text)

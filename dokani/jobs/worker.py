@@ -30,7 +30,21 @@ def work_until_idle(stalled_after: float = STALLED_AFTER_SECONDS, **options) -> 
     """Run every job queued now, then return (in-process: tests and catch-up)."""
     options.setdefault("listen_notify", False)
     options.setdefault("install_signal_handlers", False)
-    asyncio.run(_run(False, 1, "in-process", stalled_after, **options))
+    _run_to_end(_run(False, 1, "in-process", stalled_after, **options))
+
+
+def _run_to_end(coroutine) -> None:
+    """asyncio.run, also from a thread that already has a running loop (a caller inside async code, or a
+    Playwright session in the same test process): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 def _die_with_parent() -> None:

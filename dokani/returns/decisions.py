@@ -18,6 +18,7 @@ from db.uow import UnitOfWork
 from dokani import audit, limits
 from dokani.errors import Conflict, Invalid, NotAllowed, NotFound
 from dokani.returns.rows import ENTITY, acting_business, fetch_return
+from dokani.risk.scoring import refresh_customers
 from dokani.returns.status import (
     ACTION_TARGET,
     ACTIONS_NEEDING_REASON,
@@ -195,6 +196,7 @@ def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_v
     if problem:
         raise NotAllowed(problem)
     outcome = _apply(uow, [row], action, note)[0]
+    refresh_customers(uow, [row["customer_email"]])  # a denial or a refund is part of the customer's history
     uow.commit()
     return outcome
 
@@ -232,5 +234,6 @@ def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal[
         else:
             ready.append(row)
     decided = _apply(uow, ready, action, note)
+    refresh_customers(uow, [r["customer_email"] for r in ready])  # set-based, like the decisions
     uow.commit()
     return BulkOutcome(action=action, decided=decided, conflicts=conflicts)

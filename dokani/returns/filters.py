@@ -140,9 +140,13 @@ def rule_clause_json(clause: str) -> str:
     return json.dumps([{"rule": rule, "outcome": outcome}])
 
 
+# A return's risk is a measurement only once the engine has triaged it (the column's default, 0.5, is not one).
+IS_SCORED = "(r.ai_recommendation IS NOT NULL OR r.triage_details IS NOT NULL)"
+SCORED_RISK = f"CASE WHEN {IS_SCORED} THEN r.risk_score END"
+
 ROW_COLUMNS = f"""
     r.id, r.public_id, r.created_at, r.status, r.order_id, r.customer_email, r.reason_for_return,
-    r.product_category, coalesce(r.order_value, 0) AS order_value, coalesce(r.risk_score, 0) AS risk_score,
+    r.product_category, coalesce(r.order_value, 0) AS order_value, ({SCORED_RISK}) AS risk_score,
     r.ai_recommendation, r.ai_confidence, r.policy_version_used, r.admin_notes, r.admin_decision_at,
     r.reason_code, {AGE_HOURS} AS age_hours, ({SLA_SQL}) AS sla_state,
     CAST(r.xmin AS text) AS version
@@ -171,7 +175,7 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
         for band in f.risk_bands:
             low, high = RISK_BANDS[band]
             parts.append(f"(coalesce(r.risk_score, 0) >= {low}" + (f" AND coalesce(r.risk_score, 0) < {high})" if high else ")"))
-        clauses.append("(" + " OR ".join(parts) + ")")
+        clauses.append(f"{IS_SCORED} AND (" + " OR ".join(parts) + ")")  # a never-triaged return is in no band
     if f.categories:
         clauses.append("r.product_category = ANY(:categories)")
         params["categories"] = list(f.categories)

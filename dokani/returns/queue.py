@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from db.uow import UnitOfWork
 from dokani.errors import Invalid
+from dokani.labels import say
 from dokani.returns.filters import (
     REASON_CODES,
     ROW_COLUMNS,
@@ -30,6 +31,7 @@ from dokani.returns.filters import (
 from dokani.returns.rows import acting_business
 from dokani.returns.status import NEEDS_DECISION, STATUSES
 from dokani.risk.profiles import band_of
+from dokani.risk.bands import NOT_SCORED
 
 MAX_PAGE_SIZE = 500
 
@@ -45,8 +47,8 @@ class QueueRow(BaseModel):
     reason_code: str
     product_category: str | None
     order_value: float
-    risk_score: float
-    risk_band: RiskBand
+    risk_score: float | None = Field(description="None: never triaged, not scored yet")
+    risk_band: RiskBand | None
     ai_recommendation: str | None
     ai_confidence: float | None
     policy_version_used: str | None
@@ -70,15 +72,16 @@ class QueuePage(BaseModel):
                    "ai_recommendation", "ai_confidence", "policy_version_used"]
         frame = pd.DataFrame([r.model_dump() for r in self.rows], columns=columns + ["id", "version"])
         frame["public_id"] = frame["public_id"].astype(str)
+        frame["risk_band"] = frame["risk_band"].fillna(NOT_SCORED)
         return frame[columns]
 
 
-def risk_band(score: float) -> RiskBand:
+def risk_band(score: float | None) -> RiskBand | None:
     return band_of(score)  # type: ignore[return-value]
 
 
 def _row(m: Any) -> QueueRow:
-    risk = float(m["risk_score"] or 0)
+    risk = float(m["risk_score"]) if m["risk_score"] is not None else None
     return QueueRow(
         id=m["id"], public_id=m["public_id"], created_at=m["created_at"], status=m["status"], order_id=m["order_id"],
         customer_email=m["customer_email"], reason_for_return=m["reason_for_return"], reason_code=m["reason_code"],
@@ -250,7 +253,7 @@ def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1
     )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([CSV_HEADERS[c] for c in CSV_COLUMNS])
     result = uow.session.execute(text(sql).execution_options(yield_per=batch, stream_results=True), params)
     for rows in result.mappings().partitions(batch):
         # plain values, not QueueRow models: a quarter of a million rows is seconds, not half a minute
@@ -261,13 +264,30 @@ def iter_csv(uow: UnitOfWork, f: ReturnQueueFilter | None = None, batch: int = 1
     yield out.getvalue()
 
 
+# The export's header row and the words its codes are written in (dokani.labels, as on the page).
+CSV_HEADERS = {
+    "public_id": "Return id", "created_at": "Asked at (UTC)", "status": "Status", "order_id": "Order",
+    "customer_email": "Customer email", "reason_code": "Reason", "reason_for_return": "Customer's words",
+    "product_category": "Category", "order_value": "Order value", "risk_score": "Risk score",
+    "risk_band": "Risk band", "ai_recommendation": "AI recommendation", "ai_confidence": "AI confidence",
+    "policy_version_used": "Policy version", "age_hours": "Age (hours)", "sla_state": "SLA",
+}
+_CSV_WORDS = {"status": "status", "reason_code": "reason", "ai_recommendation": "recommendation", "sla_state": "sla",
+              "risk_band": "risk_band"}
+
+
 def _csv_value(m: Any, column: str) -> Any:
     if column == "risk_band":
-        return risk_band(float(m["risk_score"] or 0))
+        band = risk_band(float(m["risk_score"])) if m["risk_score"] is not None else None
+        return say("risk_band", band, empty="Not scored yet")
+    if column in _CSV_WORDS:
+        return say(_CSV_WORDS[column], m[column], empty="")
     if column == "age_hours":
         return round(float(m["age_hours"]), 2) if m["age_hours"] is not None else None
-    if column in ("order_value", "risk_score"):
+    if column == "order_value":
         return float(m[column] or 0)
+    if column == "risk_score":
+        return float(m[column]) if m[column] is not None else None
     return m[column]
 
 

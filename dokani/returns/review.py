@@ -48,7 +48,8 @@ class OtherReturn(BaseModel):
 
 
 class RiskProfile(BaseModel):
-    risk_score: float | None
+    risk_score: float | None = Field(description="computed by the console's scorer; None: not scored yet")
+    stored_score: float | None = Field(None, description="a score stored with a profile the console never computed")
     return_frequency: int | None
     fraud_indicators: dict[str, Any] = Field(default_factory=dict)
     behavior_patterns: dict[str, Any] = Field(default_factory=dict)
@@ -206,7 +207,9 @@ def _ai_reading(r: Any) -> dict[str, Any]:
         ai_reasoning=r["ai_reasoning"],
         rules_fired=[RuleFired(**c) for c in rules] if isinstance(rules, list) else None,
         policy_violations=_as_list(r["policy_violations"]), risk_factors=_as_list(r["risk_factors"]),
-        risk_score=float(r["risk_score"]) if r["risk_score"] is not None else None,
+        # the column's default (0.5) is not a measurement: a return has a risk once the engine has triaged it
+        risk_score=(float(r["risk_score"]) if r["risk_score"] is not None
+                    and (r["ai_recommendation"] is not None or r.get("triage_details") is not None) else None),
         fraud_flags=_as_dict(r["fraud_flags"]), policy_version_used=r["policy_version_used"],
         triage_agent_id=r["triage_agent_id"], processing_time_ms=r["processing_time_ms"],
     )
@@ -255,8 +258,12 @@ def _risk_profile(session: Session, business_id: UUID, customer_email: str) -> R
     ).mappings().first()
     if not profile:
         return None
+    from dokani.risk.scoring import is_computed
+
+    stored = float(profile["risk_score"]) if profile["risk_score"] is not None else None
+    computed = is_computed(profile["behavior_patterns"])
     return RiskProfile(
-        risk_score=float(profile["risk_score"]) if profile["risk_score"] is not None else None,
+        risk_score=stored if computed else None, stored_score=None if computed else stored,
         return_frequency=profile["return_frequency"], fraud_indicators=_as_dict(profile["fraud_indicators"]),
         behavior_patterns=_as_dict(profile["behavior_patterns"]), last_updated=profile["last_updated"],
     )

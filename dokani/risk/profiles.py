@@ -12,24 +12,16 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani import audit, limits
 from dokani.errors import Conflict, NotAllowed, NotFound
+from dokani.risk.bands import RISK_BANDS, RISK_BANDS_HELP, band_of  # noqa: F401  (re-exported: one definition)
+from dokani.risk.weights import SCORER_ID
 
-# The one definition of risk bands, used by every page (queue filter, review panel, risk page):
-# band -> [low, high); the top band has no upper bound. Low matches the default auto-approve limit.
-RISK_BANDS: dict[str, tuple[float, float | None]] = {"low": (0.0, 0.35), "medium": (0.35, 0.7), "high": (0.7, None)}
-RISK_BANDS_HELP = "low < 0.35 ≤ medium < 0.70 ≤ high"
 SEVERITIES = ("critical", "high", "medium", "low")
 CAN_RESOLVE = ("owner", "admin", "reviewer")
 
 
-def band_of(score: float | None) -> str | None:
-    if score is None:
-        return None
-    return next((name for name, (lo, hi) in RISK_BANDS.items() if float(score) >= lo and (hi is None or float(score) < hi)),
-                "low")
-
-
 class RiskOverview(BaseModel):
     customers: int
+    not_scored: int = 0
     by_band: dict[str, int]
     open_events: dict[str, int]  # severity -> count of unresolved events
     resolved_events: int
@@ -37,8 +29,11 @@ class RiskOverview(BaseModel):
 
 class CustomerRow(BaseModel):
     customer_email: str
-    risk_score: float | None
+    risk_score: float | None = Field(description="computed here; None when never scored")
     band: str | None
+    effective_band: str | None = Field(description="the band override while it lasts, else the computed band")
+    overridden: bool = False
+    lists: list[str] = Field(default_factory=list)
     return_frequency: int | None
     returns: int
     denied: int
@@ -48,48 +43,71 @@ class CustomerRow(BaseModel):
 
 class CustomerPage(BaseModel):
     rows: list[CustomerRow]
-    next_cursor: tuple[float, str] | None = None
+    next_cursor: tuple[int, float, str] | None = None
 
 
 class CustomerRisk(BaseModel):
     customer_email: str
-    risk_score: float | None
+    risk_score: float | None = Field(description="computed by the console's scorer; None: not scored yet")
+    stored_score: float | None = Field(None, description="the score stored with a profile the console never computed")
     band: str | None
+    effective_band: str | None
+    override: Any = None  # dokani.risk.lists.BandOverride while one is live
     return_frequency: int | None
     fraud_indicators: dict[str, Any] = Field(default_factory=dict)
     behavior_patterns: dict[str, Any] = Field(default_factory=dict)
+    factors: list[Any] = Field(default_factory=list)  # dokani.risk.scoring.Factor, largest contribution first
     last_updated: datetime | None = None
     returns: pd.DataFrame
     events: pd.DataFrame
 
     model_config = {"arbitrary_types_allowed": True}
 
+    @property
+    def scored(self) -> bool:
+        return self.risk_score is not None
+
+
+# SQL over customer_risk_profiles p: the computed score (NULL when the console never scored the profile), the live
+# override, and the effective band's rank (2 high .. 0 low, -1 not scored).
+_SCORE = f"CASE WHEN p.behavior_patterns ->> 'model' = '{SCORER_ID}' THEN p.risk_score::float END"
+_OVERRIDE = ("(SELECT o.band FROM risk_band_overrides o WHERE o.business_id = p.business_id "
+             "AND lower(o.customer_email) = lower(p.customer_email) AND o.removed_at IS NULL "
+             "AND (o.expires_at IS NULL OR o.expires_at > timezone('utc', now())) ORDER BY o.created_at DESC LIMIT 1)")
+_BAND = (f"CASE WHEN {_SCORE} IS NULL THEN NULL WHEN {_SCORE} >= {RISK_BANDS['high'][0]} THEN 'high' "
+         f"WHEN {_SCORE} >= {RISK_BANDS['medium'][0]} THEN 'medium' ELSE 'low' END")
+_LISTS = ("(SELECT coalesce(array_agg(DISTINCT l.list_kind), '{}') FROM risk_list_entries l "
+          "WHERE l.business_id = p.business_id AND l.match_kind = 'email' AND l.value = lower(p.customer_email) "
+          "AND l.removed_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now())))")
+
 
 def risk_overview(uow: UnitOfWork) -> RiskOverview:
+    """Customers per effective band (override, else computed); profiles the console never scored counted apart."""
     s = uow.session
     bands = s.execute(
         text(
-            """
-            SELECT count(*) AS customers,
-                   count(*) FILTER (WHERE risk_score < :medium) AS low,
-                   count(*) FILTER (WHERE risk_score >= :medium AND risk_score < :high) AS medium,
-                   count(*) FILTER (WHERE risk_score >= :high) AS high
-            FROM customer_risk_profiles
+            f"""
+            SELECT count(*) AS customers, count(*) FILTER (WHERE x.band IS NULL) AS not_scored,
+                   count(*) FILTER (WHERE x.band = 'low') AS low, count(*) FILTER (WHERE x.band = 'medium') AS medium,
+                   count(*) FILTER (WHERE x.band = 'high') AS high
+            FROM (SELECT coalesce({_OVERRIDE}, {_BAND}) AS band FROM customer_risk_profiles p WHERE p.business_id = :b) x
             """
         ),
-        {"medium": RISK_BANDS["medium"][0], "high": RISK_BANDS["high"][0]},
+        {"b": uow.actor.business_id},
     ).one()
     events = s.execute(
         text(
             """
             SELECT coalesce(severity, 'medium') AS severity, count(*) FILTER (WHERE NOT coalesce(resolved, false)) AS open,
                    count(*) FILTER (WHERE resolved) AS resolved
-            FROM security_events GROUP BY 1
+            FROM security_events WHERE business_id = :b GROUP BY 1
             """
-        )
+        ),
+        {"b": uow.actor.business_id},
     ).all()
     return RiskOverview(
         customers=bands.customers,
+        not_scored=bands.not_scored,
         by_band={"low": bands.low, "medium": bands.medium, "high": bands.high},
         open_events={sev: next((e.open for e in events if e.severity == sev), 0) for sev in SEVERITIES},
         resolved_events=sum(e.resolved for e in events),
@@ -97,92 +115,133 @@ def risk_overview(uow: UnitOfWork) -> RiskOverview:
 
 
 def risky_customers(
-    uow: UnitOfWork, *, band: str | None = None, search: str | None = None,
-    after: tuple[float, str] | None = None, limit: int = 25,
+    uow: UnitOfWork, *, band: str | None = None, search: str | None = None, list_kind: str | None = None,
+    min_returns: int = 0, after: tuple[int, float, str] | None = None, limit: int = 25,
 ) -> CustomerPage:
-    """Customers by risk, highest first; keyset-paginated on (risk_score, email)."""
+    """Customers by effective risk (override, else computed band), then score, highest first; never-scored last.
+
+    Keyset-paginated on (band rank, score, email).
+    """
     clauses = ["TRUE"]
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {"limit": limit + 1, "b": uow.actor.business_id}
     if band in RISK_BANDS:
-        lo, hi = RISK_BANDS[band]
-        clauses.append("p.risk_score >= :lo" + (" AND p.risk_score < :hi" if hi is not None else ""))
-        params.update(lo=lo, hi=hi)
+        clauses.append("c.effective_band = :band")
+        params["band"] = band
+    elif band == "not scored":
+        clauses.append("c.effective_band IS NULL")
     if search:
         limits.check_text(search, "search", limits.MAX_SEARCH)  # a NUL byte would reach Postgres
-        clauses.append("p.customer_email ILIKE :search")
-        params["search"] = f"%{search.strip()}%"
+        clauses.append("c.customer_email ILIKE :search")
+        params["search"] = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if list_kind:
+        clauses.append(":list = ANY(c.lists)")
+        params["list"] = list_kind
+    if min_returns > 0:
+        clauses.append("c.returns >= :min_returns")
+        params["min_returns"] = int(min_returns)
     if after is not None:
-        clauses.append("(p.risk_score, p.customer_email) < (:after_score, :after_email)")
-        params.update(after_score=after[0], after_email=after[1])
+        clauses.append("(c.rank, c.sort_score, c.customer_email) < (:after_rank, :after_score, :after_email)")
+        params.update(after_rank=after[0], after_score=after[1], after_email=after[2])
     rows = uow.session.execute(
         text(
             f"""
-            SELECT p.customer_email, p.risk_score::float AS risk_score, p.return_frequency, p.last_updated,
-                   (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                      AND r.customer_email = p.customer_email AND NOT r.is_test) AS returns,
-                   (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                      AND r.customer_email = p.customer_email AND r.status = 'denied' AND NOT r.is_test) AS denied,
-                   (SELECT count(*) FROM security_events e WHERE e.business_id = p.business_id
-                      AND e.customer_email = p.customer_email AND NOT coalesce(e.resolved, false)) AS open_events
-            FROM customer_risk_profiles p
-            WHERE {' AND '.join(clauses)} AND p.risk_score IS NOT NULL
-            ORDER BY p.risk_score DESC, p.customer_email DESC
+            SELECT * FROM (
+              SELECT p.customer_email, s.score AS risk_score, s.band, coalesce(s.override, s.band) AS effective_band,
+                     s.override IS NOT NULL AS overridden, {_LISTS} AS lists, p.return_frequency, p.last_updated,
+                     coalesce(CASE coalesce(s.override, s.band) WHEN 'high' THEN 2 WHEN 'medium' THEN 1
+                                                               WHEN 'low' THEN 0 END, -1) AS rank,
+                     coalesce(s.score, -1) AS sort_score,
+                     (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
+                        AND r.customer_email = p.customer_email AND NOT r.is_test) AS returns,
+                     (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
+                        AND r.customer_email = p.customer_email AND r.status = 'denied' AND NOT r.is_test) AS denied,
+                     (SELECT count(*) FROM security_events e WHERE e.business_id = p.business_id
+                        AND e.customer_email = p.customer_email AND NOT coalesce(e.resolved, false)) AS open_events
+              FROM customer_risk_profiles p
+              CROSS JOIN LATERAL (SELECT {_SCORE} AS score, {_BAND} AS band, {_OVERRIDE} AS override) s
+              WHERE p.business_id = :b
+            ) c
+            WHERE {' AND '.join(clauses)}
+            ORDER BY c.rank DESC, c.sort_score DESC, c.customer_email DESC
             LIMIT :limit
             """
         ),
         params,
     ).mappings().all()
-    customers = [CustomerRow(**r, band=band_of(r["risk_score"])) for r in rows[:limit]]
-    cursor = (customers[-1].risk_score, customers[-1].customer_email) if len(rows) > limit else None
+    customers = [CustomerRow(**{k: v for k, v in r.items() if k in CustomerRow.model_fields}) for r in rows[:limit]]
+    cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        cursor = (last["rank"], last["sort_score"], last["customer_email"])
     return CustomerPage(rows=customers, next_cursor=cursor)
 
 
 def customer_risk(uow: UnitOfWork, email: str) -> CustomerRisk:
+    from dokani.risk.lists import overrides
+    from dokani.risk.scoring import BehaviorPatterns, is_computed
+
     s = uow.session
+    b = uow.actor.business_id
     profile = s.execute(
         text(
             """
             SELECT customer_email, risk_score::float AS risk_score, return_frequency, fraud_indicators,
                    behavior_patterns, last_updated
-            FROM customer_risk_profiles WHERE customer_email = :email
+            FROM customer_risk_profiles WHERE business_id = :b AND customer_email = :email
             """
         ),
-        {"email": email},
+        {"email": email, "b": b},
     ).mappings().first()
     returns = s.execute(
         text(
             """
-            SELECT public_id, created_at, order_id, status, order_value::float AS order_value, product_category,
-                   ai_recommendation, risk_score::float AS risk_score, reason_for_return
-            FROM return_requests WHERE customer_email = :email AND NOT is_test ORDER BY created_at DESC LIMIT 200
+            SELECT id, public_id, created_at, order_id, status, order_value::float AS order_value, product_category,
+                   ai_recommendation,
+                   CASE WHEN ai_recommendation IS NOT NULL OR triage_details IS NOT NULL THEN risk_score::float END
+                     AS risk_score,
+                   reason_for_return
+            FROM return_requests WHERE business_id = :b AND customer_email = :email AND NOT is_test
+            ORDER BY created_at DESC LIMIT 200
             """
         ),
-        {"email": email},
+        {"email": email, "b": b},
     ).mappings().all()
     events = s.execute(
         text(
             """
-            SELECT id, created_at, event_type, severity, resolved, resolved_at, return_request_id
-            FROM security_events WHERE customer_email = :email ORDER BY created_at DESC LIMIT 200
+            SELECT e.id, e.created_at, e.event_type, e.severity, e.resolved, e.resolved_at, r.public_id AS return_public_id,
+                   e.event_data
+            FROM security_events e LEFT JOIN return_requests r ON r.id = e.return_request_id
+            WHERE e.business_id = :b AND e.customer_email = :email ORDER BY e.created_at DESC LIMIT 200
             """
         ),
-        {"email": email},
+        {"email": email, "b": b},
     ).mappings().all()
     if profile is None and not returns:
         raise NotFound(f"No customer {email} in this business.")
     p = dict(profile or {"customer_email": email, "risk_score": None, "return_frequency": None})
+    computed = is_computed(p.get("behavior_patterns"))
+    score = p.get("risk_score") if computed else None
+    factors = BehaviorPatterns.model_validate(p["behavior_patterns"]).factors if computed else []
+    live = next((o for o in overrides(uow, email) if o.live), None)
+    band = band_of(score)
     return CustomerRisk(
         customer_email=email,
-        risk_score=p.get("risk_score"),
-        band=band_of(p.get("risk_score")),
-        return_frequency=p.get("return_frequency"),
+        risk_score=score,
+        stored_score=None if computed else p.get("risk_score"),
+        band=band,
+        effective_band=live.band if live else band,
+        override=live,
+        return_frequency=p.get("return_frequency") if computed else None,
         fraud_indicators=p.get("fraud_indicators") or {},
         behavior_patterns=p.get("behavior_patterns") or {},
+        factors=sorted(factors, key=lambda f: -f.contribution),
         last_updated=p.get("last_updated"),
-        returns=pd.DataFrame(returns, columns=["public_id", "created_at", "order_id", "status", "order_value",
-                                               "product_category", "ai_recommendation", "risk_score", "reason_for_return"]),
+        returns=pd.DataFrame(returns, columns=["id", "public_id", "created_at", "order_id", "status", "order_value",
+                                               "product_category", "ai_recommendation", "risk_score",
+                                               "reason_for_return"]),
         events=pd.DataFrame(events, columns=["id", "created_at", "event_type", "severity", "resolved", "resolved_at",
-                                             "return_request_id"]),
+                                             "return_public_id", "event_data"]),
     )
 
 

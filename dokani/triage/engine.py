@@ -7,12 +7,14 @@ with its inputs, so a reviewer can see exactly why. No I/O here: facts come from
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from dokani.policies.rules import PolicyRules
+from dokani.risk.bands import BAND_MIDPOINT
 
 Recommendation = Literal["auto_approve", "auto_deny", "human_review"]
 Outcome = Literal["pass", "violation", "flag", "info"]
@@ -33,6 +35,16 @@ _IMAGE = re.compile(r"\.(jpe?g|png|webp|heic|gif)(\?|$)", re.I)
 _VIDEO = re.compile(r"\.(mp4|mov|webm)(\?|$)", re.I)
 
 
+class ListMatch(BaseModel):
+    """A live risk-list entry naming this customer or this order (``dokani.risk.lists``)."""
+
+    list: Literal["trusted", "watchlist", "blocklist"]
+    match: Literal["email", "order"] = "email"
+    value: str = ""
+    note: str | None = None
+    expires_at: str | None = None
+
+
 class CustomerHistory(BaseModel):
     previous_returns: int = 0
     previous_denied: int = 0
@@ -40,6 +52,10 @@ class CustomerHistory(BaseModel):
     profile_risk_score: float | None = None
     return_frequency: int | None = None
     fraud_indicators: dict[str, Any] = Field(default_factory=dict)
+    lists: list[ListMatch] = Field(default_factory=list)
+    band_override: Literal["low", "medium", "high"] | None = None
+    override_reason: str | None = None
+    override_expires: datetime | None = None
 
 
 class ReturnFacts(BaseModel):
@@ -119,14 +135,17 @@ def assess_risk(facts: ReturnFacts, rules: PolicyRules) -> tuple[float, list[str
     """Risk 0..1 from the customer's history and this return; each contribution is named."""
     h = facts.history
     parts: list[tuple[str, float]] = [("baseline", 0.10)]
-    if h.profile_risk_score is not None:
+    if h.band_override is not None:  # a person set the band: it stands for the profile until it expires
+        score = BAND_MIDPOINT[h.band_override]
+        parts.append((f"risk band set to {h.band_override} by hand (counts as {score:.2f})", round(0.30 * score, 3)))
+    elif h.profile_risk_score is not None:
         parts.append((f"risk profile score {h.profile_risk_score:.2f}", round(0.30 * h.profile_risk_score, 3)))
     if h.previous_returns:
-        parts.append((f"{h.previous_returns} earlier return(s)", min(0.20, 0.04 * h.previous_returns)))
+        parts.append((f"{h.previous_returns} earlier return{'' if h.previous_returns == 1 else 's'}", min(0.20, 0.04 * h.previous_returns)))
     if h.recent_returns_30d >= 2:
         parts.append((f"{h.recent_returns_30d} returns in the last 30 days", min(0.15, 0.05 * h.recent_returns_30d)))
     if h.previous_denied:
-        parts.append((f"{h.previous_denied} earlier return(s) denied", min(0.15, 0.05 * h.previous_denied)))
+        parts.append((f"{h.previous_denied} earlier return{'' if h.previous_denied == 1 else 's'} denied", min(0.15, 0.05 * h.previous_denied)))
     indicators = [k for k, v in h.fraud_indicators.items() if v]
     if indicators:
         parts.append((f"profile fraud indicators: {', '.join(sorted(indicators))}", min(0.20, 0.07 * len(indicators))))
@@ -165,7 +184,11 @@ def evaluate(facts: ReturnFacts, rules: PolicyRules) -> TriageResult:
     risk, factors, flags = assess_risk(facts, rules)
     policy_flags = sorted(f for f in flags if f in rules.fraud_flags)
     _note_risk(facts, rules, risk, policy_flags, checks)
-    recommendation, confidence, why = _recommend(facts.order_value, rules, risk, reason, policy_flags, checks)
+    lists = {m.list: m for m in facts.history.lists}
+    _note_override(facts.history, checks)
+    recommendation, confidence, why = _recommend(facts.order_value, rules, risk, reason, policy_flags, checks,
+                                                 trusted="trusted" in lists and "watchlist" not in lists)
+    recommendation, confidence, why = _apply_lists(lists, recommendation, confidence, why, checks)
 
     reasoning = f"{recommendation.replace('_', ' ')}: {why}."
     if factors:
@@ -251,12 +274,57 @@ def _note_risk(facts: ReturnFacts, rules: PolicyRules, risk: float, policy_flags
                                  inputs={"risk_score": risk, "auto_approve_max": t.auto_approve_max, "auto_deny_min": t.auto_deny_min}))
 
 
+def _note_override(h: CustomerHistory, checks: _Checks) -> None:
+    if h.band_override is None:
+        return
+    until = f" until {h.override_expires:%Y-%m-%d %H:%M} UTC" if h.override_expires else ""
+    checks.clauses.append(Clause(rule="risk_band_override", outcome="info",
+                                 detail=f"risk band set to {h.band_override} by hand{until}: {h.override_reason or ''}".rstrip(": "),
+                                 inputs={"band": h.band_override, "computed_profile_score": h.profile_risk_score}))
+
+
+def _list_detail(m: ListMatch) -> str:
+    what = "email" if m.match == "email" else "order"
+    until = f", until {m.expires_at[:16].replace('T', ' ')} UTC" if m.expires_at else ""
+    return f"{what} {m.value} is on the {m.list}{until}" + (f": {m.note}" if m.note else "")
+
+
+def _apply_lists(lists: dict[str, ListMatch], rec: Recommendation, confidence: float, why: str,
+                 checks: _Checks) -> tuple[Recommendation, float, str]:
+    """The blocklist refuses; the watchlist sends every return to a person; trust was applied in `_recommend`."""
+    clauses = checks.clauses
+    if "blocklist" in lists:
+        m = lists["blocklist"]
+        checks.violations.append("blocklisted")
+        clauses.append(Clause(rule="risk_lists.blocklist", outcome="violation", detail=_list_detail(m),
+                              inputs={"match": m.match, "value": m.value, "note": m.note}))
+        return "auto_deny", 0.95, "refused: " + _list_detail(m)
+    if "watchlist" in lists:
+        m = lists["watchlist"]
+        clauses.append(Clause(rule="risk_lists.watchlist", outcome="flag",
+                              detail=_list_detail(m) + f"; a person reviews it (the engine alone: {rec.replace('_', ' ')})",
+                              inputs={"value": m.value, "note": m.note, "engine_alone": rec}))
+        if rec != "human_review":
+            return "human_review", 0.8, "on the watchlist: a person reviews every return of this customer"
+        return rec, confidence, why + "; the customer is on the watchlist"
+    if "trusted" in lists and not any(c.rule == "risk_lists.trusted" for c in clauses):
+        m = lists["trusted"]
+        clauses.append(Clause(rule="risk_lists.trusted", outcome="info",
+                              detail=_list_detail(m) + "; the policy still decides (it objects here)",
+                              inputs={"value": m.value, "note": m.note}))
+    return rec, confidence, why
+
+
 def _recommend(value: float, rules: PolicyRules, risk: float, reason: str, policy_flags: list[str],
-               checks: _Checks) -> tuple[Recommendation, float, str]:
-    """The recommendation, its confidence and why: the first case that holds, in this order (deny on risk first)."""
+               checks: _Checks, trusted: bool = False) -> tuple[Recommendation, float, str]:
+    """The recommendation, its confidence and why: the first case that holds, in this order (deny on risk first).
+
+    A trusted customer is not denied on risk, and skips the review a high risk or a value above the auto-approve
+    threshold would ask for; violations, watched fraud flags and the escalation threshold still hold.
+    """
     t = rules.risk_thresholds
     violations, clauses = checks.violations, checks.clauses
-    if risk >= t.auto_deny_min:
+    if risk >= t.auto_deny_min and not trusted:
         confidence = 0.6 + 0.4 * (risk - t.auto_deny_min) / max(1e-9, 1 - t.auto_deny_min)
         return "auto_deny", confidence, f"risk {risk:.2f} is at or above the auto-deny threshold {t.auto_deny_min:.2f}"
     if checks.hard and not policy_flags and value <= rules.auto_escalation_threshold:
@@ -279,6 +347,13 @@ def _recommend(value: float, rules: PolicyRules, risk: float, reason: str, polic
                               inputs={"order_value": value, "threshold": rules.auto_approve_threshold}))
         return "auto_approve", confidence, why
     above_value = value > rules.auto_approve_threshold
+    if trusted:
+        why = ("trusted customer: manual review skipped, the policy has no objection "
+               f"(value {value:.2f}, risk {risk:.2f})")
+        clauses.append(Clause(rule="risk_lists.trusted", outcome="pass", detail=why,
+                              inputs={"order_value": value, "risk_score": risk,
+                                      "escalation_threshold": rules.auto_escalation_threshold}))
+        return "auto_approve", 0.8, why
     why = (f"order value {value:.2f} is above the auto-approve threshold {rules.auto_approve_threshold:.2f}"
            if above_value else f"risk {risk:.2f} is above the auto-approve limit {t.auto_approve_max:.2f}")
     clauses.append(Clause(rule="auto_approve_threshold" if above_value else "risk_thresholds", outcome="flag", detail=why,

@@ -15,7 +15,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from dokani.triage.engine import CustomerHistory, ReturnFacts
+from dokani.triage.engine import CustomerHistory, ListMatch, ReturnFacts
 
 _FACTS_SQL = """
 WITH scoped AS (
@@ -35,10 +35,26 @@ WITH scoped AS (
 )
 SELECT s.*, m.order_value AS order_value_known, m.product_category AS category_known,
        m.purchase_date, (m.id IS NOT NULL) AS order_known,
-       p.risk_score AS profile_risk_score, p.return_frequency, p.fraud_indicators
+       p.risk_score AS profile_risk_score, p.return_frequency, p.fraud_indicators,
+       li.lists, ov.band AS override_band, ov.reason AS override_reason, ov.expires_at AS override_expires
 FROM scoped s
 LEFT JOIN mock_orders m ON m.order_id = s.order_id AND (m.business_id = :business_id OR m.business_id IS NULL)
 LEFT JOIN customer_risk_profiles p ON p.business_id = :business_id AND p.customer_email = s.customer_email
+LEFT JOIN LATERAL (  -- live list entries naming this customer's email or this order (dokani.risk.lists)
+  SELECT jsonb_agg(jsonb_build_object('list', l.list_kind, 'match', l.match_kind, 'value', l.value, 'note', l.note,
+                                      'expires_at', l.expires_at) ORDER BY l.list_kind, l.id) AS lists
+  FROM risk_list_entries l
+  WHERE l.business_id = :business_id AND l.removed_at IS NULL
+    AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now()))
+    AND l.value IN (lower(s.customer_email), s.order_id)
+    AND ((l.match_kind = 'email' AND l.value = lower(s.customer_email)) OR (l.match_kind = 'order' AND l.value = s.order_id))
+) li ON true
+LEFT JOIN LATERAL (
+  SELECT o.band, o.reason, o.expires_at FROM risk_band_overrides o
+  WHERE o.business_id = :business_id AND o.removed_at IS NULL AND lower(o.customer_email) = lower(s.customer_email)
+    AND (o.expires_at IS NULL OR o.expires_at > timezone('utc', now()))
+  ORDER BY o.created_at DESC LIMIT 1
+) ov ON true
 WHERE TRUE {row_filter}
 ORDER BY s.created_at, s.id
 """
@@ -80,6 +96,10 @@ def _to_facts(row: Any) -> ReturnWithFacts:
             profile_risk_score=float(row.profile_risk_score) if row.profile_risk_score is not None else None,
             return_frequency=row.return_frequency,
             fraud_indicators=dict(row.fraud_indicators or {}),
+            lists=[ListMatch(**m) for m in (row.lists or [])],
+            band_override=row.override_band,
+            override_reason=row.override_reason,
+            override_expires=row.override_expires,
         ),
     )
     return ReturnWithFacts(

@@ -28,6 +28,7 @@ from dokani.triage.facts import ReturnWithFacts, facts_for_return, iter_facts
 from dokani.returns.status import APPROVED, DENIED, PENDING_REVIEW, PENDING_TRIAGE, may_triage_move
 from dokani.returns.decisions import require_decider
 from dokani.returns.rows import ENTITY
+from dokani.risk.scoring import refresh_customers
 from dokani.triage.engine import ENGINE_ID, TriageResult, evaluate
 
 Progress = Callable[[int, int], None]
@@ -265,8 +266,12 @@ def triage_return(uow: UnitOfWork, return_id: int, *, policy_version: str | None
         raise NotFound("No return with that id in this business.")
     if item.status not in RETRIAGE_STATUSES:
         raise NotAllowed(f"A return that is {item.status or 'without status'} is not triaged again: a decision was made.")
+    # The engine reads the customer's profile: score it from their history as it is now, then read the facts.
+    if refresh_customers(uow, [item.customer_email]):
+        item = facts_for_return(uow.session, business_id, return_id) or item
     result, ms = _evaluate(item, policy, time.perf_counter() - started)
     outcome = _write(uow, item, result, policy, ms, note=f"{ENGINE_ID} under policy {policy.version}")
+    refresh_customers(uow, [item.customer_email])  # the events this triage opened count too
     uow.commit()
     return outcome
 
@@ -304,6 +309,7 @@ def triage_pending(uow: UnitOfWork, *, policy_version: str | None = None, progre
                 summary.auto_denied += 1
             else:
                 summary.to_review += 1
+        refresh_customers(uow, [item.customer_email for item in items[start:start + batch_size]])
         uow.commit()
         if progress:
             progress(min(start + batch_size, summary.total), summary.total)

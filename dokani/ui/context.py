@@ -133,12 +133,10 @@ def mark_shell_ran() -> None:
 
 
 def _run_through_shell() -> None:
-    """A deep link opened as the first page of a server can run the page file alone.
+    """A safety net: a page file run without ``app.py`` (sign-in, business, navigation) reruns through it.
 
-    Streamlit treats a ``pages/`` folder next to the entry point as a v1 multipage app until
-    ``st.navigation`` has run once in the server process; a first request for ``/returns?...``
-    would then skip ``app.py`` (sign-in, business, navigation). Switch the process to
-    ``st.navigation`` mode and rerun, so ``app.py`` runs and resolves the same page.
+    The pages live in ``views/`` so Streamlit never serves them as a ``pages/`` folder app of its own; should a
+    page still run alone, switch the process to ``st.navigation`` mode and rerun.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -37,6 +37,18 @@ def hours(value: float | None) -> str:
     return f"{value:.1f} h" if value < 48 else f"{value / 24:.1f} d"
 
 
+def age(hours_old: float | None) -> str:
+    """How long something has waited, as a person says it: "45 min", "5 h", "3 d 4 h"."""
+    if hours_old is None:
+        return NO_DATA
+    if hours_old < 1:
+        return f"{max(0, round(hours_old * 60))} min"
+    if hours_old < 48:
+        return f"{int(hours_old)} h"
+    days, rest = divmod(int(hours_old), 24)
+    return f"{days} d {rest} h" if rest else f"{days} d"
+
+
 def when(value: datetime | None, zone_name: bool = False) -> str:
     """A moment in the signed-in person's time zone (stored times without a zone are UTC)."""
     if value is None:

@@ -1,7 +1,7 @@
 """Analytics snapshots: one per business, kind and period, and the indexes the overview's figures read.
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0010
 Create Date: 2026-12-02
 
 - ``business_analytics``: at most one row per business, metric type and snapshot (``metric_data ->> 'snapshot'``,
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0011"
-down_revision = "0012"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

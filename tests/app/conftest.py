@@ -30,7 +30,7 @@ def reruns_go_through_the_app_shell(monkeypatch):
 
 
 def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query: dict | None = None) -> AppTest:
-    """Run app.py signed in as `slug` of `business_key`, switched to `pages/<page>.py`, and return the AppTest.
+    """Run app.py signed in as `slug` of `business_key`, switched to `views/<page>.py`, and return the AppTest.
 
     The database is whatever `DATABASE_URL` points at (use the `fresh_db` / `seeded_db` fixtures).
     """
@@ -42,7 +42,7 @@ def open_page(page: str, business_key: str = "atlas", slug: str = "owner", query
         at.query_params[key] = value
     at.run()  # st.navigation registers the pages (with their url paths) on the first run
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     return at
 

@@ -25,7 +25,7 @@ def test_saving_settings_changes_the_queue_defaults(fresh_db):
         stored = c.execute("SELECT preferences FROM user_preferences WHERE user_id = %s",
                            (user("atlas", "reviewer").user_id,)).fetchone()[0]
     assert stored["rows_per_page"] == 25 and stored["review_sla_hours"] == 12
-    at.switch_page("pages/returns.py").run()
+    at.switch_page("views/returns.py").run()
     no_exceptions(at)
     assert at.selectbox(key="queue_page_size").value == 25
     assert at.number_input(key="returns_sla_hours").value == 12

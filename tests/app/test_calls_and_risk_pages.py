@@ -46,12 +46,15 @@ def test_risk_bands_match_the_database(seeded_db):
     at = open_page("risk")
     no_exceptions(at)
     with psycopg.connect(seeded_db) as c:
-        high, profiles = c.execute(
-            "SELECT count(*) FILTER (WHERE risk_score >= 0.7), count(*) FROM customer_risk_profiles WHERE business_id = %s",
+        high, profiles, unscored = c.execute(
+            "SELECT count(*) FILTER (WHERE risk_score >= 0.7 AND behavior_patterns ->> 'model' = 'dokani-risk/1'), "
+            "count(*), count(*) FILTER (WHERE behavior_patterns ->> 'model' IS DISTINCT FROM 'dokani-risk/1') "
+            "FROM customer_risk_profiles WHERE business_id = %s",
             (ATLAS,),
         ).fetchone()
     assert _metric(at, "Customers with a profile") == f"{profiles:,}"
     assert _metric(at, "High risk") == f"{high:,}"
+    assert _metric(at, "Not scored yet") == f"{unscored:,}"
 
 
 def test_resolving_a_security_event_writes_who_and_when_with_an_audit_row(fresh_db):
@@ -62,6 +65,8 @@ def test_resolving_a_security_event_writes_who_and_when_with_an_audit_row(fresh_
             "SELECT count(*) FROM security_events WHERE business_id = %s AND NOT coalesce(resolved, false)", (ATLAS,)
         ).fetchone()[0]
     assert open_before > 0
+    at.session_state["risk_view"] = "Security events"
+    at.run()
     at.selectbox(key="risk_event").set_value(0).run()
     at.text_input[-1].input("checked the addresses")
     next(b for b in at.button if b.label == "Mark resolved").click().run()

@@ -24,7 +24,7 @@ def _open(business_id, page: str = "overview", query: dict | None = None) -> App
         at.query_params[key] = value
     at.run()
     if page != "overview":
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"views/{page}.py")
         at.run()
     return at
 
@@ -130,10 +130,10 @@ def test_the_same_link_opened_again_after_another_page_still_applies(small_shop)
     _, query = _links(at)["Show denied returns"]
     queue = _open(small_shop["business_id"], "returns", query)
     assert any("of 1 matching" in c.value for c in queue.caption)
-    queue.switch_page("pages/overview.py").run()
+    queue.switch_page("views/overview.py").run()
     for key, value in query.items():
         queue.query_params[key] = value
-    queue.switch_page("pages/returns.py").run()
+    queue.switch_page("views/returns.py").run()
     no_exceptions(queue)
     assert any("of 1 matching" in c.value for c in queue.caption), [c.value for c in queue.caption]
     assert any("status: denied" in t.value for t in queue.text)

@@ -29,7 +29,7 @@ def test_good_file_imports_for_an_admin(fresh_db):
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
     no_exceptions(at)
-    assert any("Imported 1 return(s)" in s.value for s in at.success)
+    assert any("Imported 1 return from" in s.value for s in at.success)
     assert _imported(fresh_db) == 1
 
 

@@ -85,7 +85,7 @@ def test_status_filter_and_sort(seeded_db):
 def test_triage_button_triages_every_new_return(fresh_db):
     (new,), = _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'", ATLAS)
     at = open_page("returns")
-    _button(at, f"Triage {new:,} new return(s) now").click().run()
+    _button(at, f"Triage {new:,} new return{'' if new == 1 else 's'} now").click().run()
     no_exceptions(at)
     assert f"Triaged {new} of {new}" in _markdown(at)
     assert _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'",
@@ -114,7 +114,7 @@ def test_deep_link_review_and_approve(fresh_db):
     who, = _rows(fresh_db, "SELECT actor_email FROM audit_log WHERE entity_id = %s AND action = 'approve'", str(rid))[0]
     assert who == user("atlas", "reviewer").email
     timeline = at.dataframe[-1].value
-    assert list(timeline["Action"]) == ["approve"]
+    assert list(timeline["Action"]) == ["Approved"]  # in words (dokani.labels), not the code
 
 
 def test_deny_without_a_note_is_refused(fresh_db):
@@ -179,7 +179,7 @@ def test_bulk_deny_selected_rows_reports_the_one_that_changed(fresh_db):
     at.text_area(key="queue_bulk_note").input("outside the return window").run()
     _button(at, "Deny 3 selected").click().run()
     no_exceptions(at)
-    assert any("2 return(s) denied. 1 left unchanged" in w.value for w in at.warning)
+    assert any("2 returns denied. 1 left unchanged" in w.value for w in at.warning)
     assert any(picked[0] in t and owner.email in t for t in _texts(at))
     statuses = dict(_rows(fresh_db, "SELECT public_id::text, status FROM return_requests WHERE public_id::text = ANY(%s)", picked))
     assert statuses == {picked[0]: "approved", picked[1]: "denied", picked[2]: "denied"}

@@ -37,7 +37,7 @@ def test_a_member_downloads_every_matching_row(client):
     assert answer.headers["content-disposition"].startswith("attachment")
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert len(rows) == total > 0
-    assert {r["public_id"] for r in rows} and rows[0]["status"]
+    assert {r["Return id"] for r in rows} and rows[0]["Status"]
 
 
 def test_the_export_is_read_in_chunks_not_all_at_once(seeded_db):

@@ -121,7 +121,7 @@ def _overrides(o: RuleOverrides, period: Period) -> None:
         "open": st.column_config.LinkColumn("Overrides", display_text="Show ↗",
                                             help="the decisions that went against the rule"),
     })
-    link("Open the policy rules behind these clauses", "pages/policies.py")
+    link("Open the policy rules behind these clauses", "views/policies.py")
     top = o.rules[0]
     if top.overrides.hits and _linkable(top.rule):
         returns_link(f"Show the overrides of {md(top.rule)} ({rate_caption(top.overrides, 'decisions')})", period,

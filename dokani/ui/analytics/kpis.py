@@ -126,7 +126,7 @@ def show_kpis(f: OverviewFigures, period: Period) -> None:
                      recommendations=["auto_approve", "auto_deny"])
     with c[2]:
         st.metric("Open security events", fmt.number(f.activity.open_security_events), help="unresolved, now")
-        link("Open the Risk page", "pages/risk.py")
+        link("Open the Risk page", "views/risk.py")
     _activity(f.activity, period)
 
 
@@ -135,13 +135,13 @@ def _activity(act: Activity, period: Period) -> None:
     with c[0]:
         st.metric("Persona suite pass rate", rate_value(act.suite_pass), help="scenario results run in the period")
         st.caption(rate_caption(act.suite_pass, "scenario results"))
-        link("Open the Chat test lab", "pages/chat.py")
+        link("Open the Chat test lab", "views/chat.py")
     calls_page = {"period": period_label(period) or ""}
     with c[1]:
         st.metric("Call success rate", rate_value(act.call_success),
                   help="calls the provider judged successful ÷ calls it evaluated, started in the period")
         st.caption(rate_caption(act.call_success, "evaluated calls"))
-        link("Show successful calls", "pages/calls.py", {**calls_page, "evaluation": "successful"})
+        link("Show successful calls", "views/calls.py", {**calls_page, "evaluation": "successful"})
     with c[2]:
         if act.calls_linked is None:
             st.metric("Calls linked to a return", "not available",
@@ -151,4 +151,4 @@ def _activity(act: Activity, period: Period) -> None:
             st.metric("Calls linked to a return", rate_value(act.calls_linked),
                       help="calls of the period linked to the return they were about")
             st.caption(rate_caption(act.calls_linked, "calls"))
-            link("Open the Calls page", "pages/calls.py", calls_page)
+            link("Open the Calls page", "views/calls.py", calls_page)

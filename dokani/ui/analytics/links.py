@@ -10,7 +10,7 @@ import streamlit as st
 from dokani.analytics.kpis import Period
 from dokani.returns.query_string import queue_query
 
-RETURNS_PAGE = "pages/returns.py"
+RETURNS_PAGE = "views/returns.py"
 DECIDED = ["approved", "denied", "completed"]
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from dokani.calls.outcomes import ConversationRow, OutcomeSummary
 from dokani.ui import format as fmt
 from dokani.ui.text import md
+from dokani.labels import say
 
 
 def show_outcome_figures(s: OutcomeSummary) -> None:
@@ -59,7 +60,7 @@ def show_conversations(rows: list[ConversationRow]) -> None:
     st.caption("Escalated first, then the most recent.")
     st.dataframe(
         [{"updated": fmt.when(r.updated_at), "channel": r.channel, "customer": r.customer_email,
-          "status": r.status or "—", "intent": r.current_intent or "—", "escalation level": r.escalation_level or 0,
+          "status": say("call_status", r.status), "intent": r.current_intent or "—", "escalation level": r.escalation_level or 0,
           "return": str(r.return_public_id) if r.return_public_id else "—"} for r in rows],
         hide_index=True, width="stretch",
     )

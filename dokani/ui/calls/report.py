@@ -15,6 +15,7 @@ from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
 from dokani.ui import pager
 from dokani.ui.period import period_picker
+from dokani.labels import say
 
 PAGER = "calls"
 CALL_STATUSES = ("completed", "in_progress", "failed", "abandoned")
@@ -117,7 +118,7 @@ def show_call_list(page: CallPage) -> CallRow | None:
     """This page of calls with Previous / Next, and the call chosen to read (None until one is)."""
     st.subheader("Calls")
     table = [
-        {"when": fmt.when(c.created_at), "type": c.call_type, "provider": c.provider, "status": c.status,
+        {"when": fmt.when(c.created_at), "type": c.call_type, "provider": c.provider, "status": say("call_status", c.status),
          "duration": fmt.duration_s(c.duration_seconds), "quality": c.call_quality_score, "persona": c.persona or "—",
          "resolution": c.resolution or "—"}
         for c in page.rows
@@ -127,7 +128,7 @@ def show_call_list(page: CallPage) -> CallRow | None:
         column_config={"quality": st.column_config.NumberColumn("quality (0–5)", format="%.2f")},
     )
     pager.controls(PAGER, page.next_cursor)
-    labels = {i: f"{fmt.when(c.created_at)} · {c.call_type} · {c.persona or c.provider} · {c.status}"
+    labels = {i: f"{fmt.when(c.created_at)} · {c.call_type} · {c.persona or c.provider} · {say('call_status', c.status)}"
               for i, c in enumerate(page.rows)}
     chosen = st.selectbox("Open call", list(labels), format_func=labels.get, index=None,
                           placeholder="Choose a call to read its transcript", key="calls_open")

@@ -17,8 +17,8 @@ KNOWN_FIELDS = set(PolicyRules.model_fields)
 
 LABELS = {
     "return_window_days": "Return window (days)",
-    "auto_approve_threshold": "Auto-approve up to (order value)",
-    "auto_escalation_threshold": "Escalate to a person above (order value)",
+    "auto_approve_threshold": "Auto-approve up to (order value, \\$)",
+    "auto_escalation_threshold": "Escalate to a person above (order value, \\$)",
     "risk_thresholds": "Risk thresholds",
     "risk_thresholds.auto_approve_max": "Auto-approve only if risk ≤",
     "risk_thresholds.auto_deny_min": "Auto-deny if risk ≥",
@@ -161,13 +161,13 @@ def _limits(out: dict, rules: dict, key: str, problems: dict[str, str]) -> None:
         _problem(problems, "return_window_days")
     with c[1]:
         out["auto_approve_threshold"] = st.number_input(
-            "Auto-approve up to (order value)", value=_number(rules.get("auto_approve_threshold"), 75.0), step=5.0,
-            key=f"{key}_approve")
+            "Auto-approve up to (order value, \\$)", value=_number(rules.get("auto_approve_threshold"), 75.0), step=5.0,
+            format="%.2f", key=f"{key}_approve")
         _problem(problems, "auto_approve_threshold")
     with c[2]:
         out["auto_escalation_threshold"] = st.number_input(
-            "Escalate to a person above (order value)", value=_number(rules.get("auto_escalation_threshold"), 500.0),
-            step=10.0, key=f"{key}_escalate")
+            "Escalate to a person above (order value, \\$)", value=_number(rules.get("auto_escalation_threshold"), 500.0),
+            step=10.0, format="%.2f", key=f"{key}_escalate")
         _problem(problems, "auto_escalation_threshold")
     risk = rules.get("risk_thresholds") if isinstance(rules.get("risk_thresholds"), dict) else {}
     c = st.columns(3)

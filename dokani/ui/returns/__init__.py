@@ -1,4 +1,4 @@
-"""Returns page widgets (``pages/returns.py``, ``pages/import.py``).
+"""Returns page widgets (``views/returns.py``, ``views/import.py``).
 
 - ``queue``: the queue: KPI strip, triage button, filters, the keyset-paged table, bulk decisions, CSV export.
 - ``review``: the review panel of one return (``?return=<public id>``): its header and the layout of the sections:

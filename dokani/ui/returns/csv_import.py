@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
+from dokani.labels import count as count_of
 from dokani.returns import csv_import as importers
 from dokani.ui.text import md
 
@@ -56,7 +57,7 @@ def _show_problems(file_name: str, preview: importers.ImportPreview) -> None:
 
 
 def _show_preview(file_name: str, preview: importers.ImportPreview) -> None:
-    st.success(f"{md(file_name)}: {len(preview.rows):,} return(s) checked and ready.")
+    st.success(f"{md(file_name)}: {count_of(len(preview.rows), 'return')} checked and ready.")
     st.dataframe(pd.DataFrame([r.model_dump() for r in preview.rows[:PREVIEW_ROWS]]), hide_index=True, width="stretch")
     if len(preview.rows) > PREVIEW_ROWS:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(preview.rows):,}.")
@@ -76,4 +77,4 @@ def _import(actor: Actor, file_name: str, preview: importers.ImportPreview) -> N
         bar.empty()  # the page guard shows what went wrong; no half-filled bar is left behind
         raise
     bar.empty()
-    st.success(f"Imported {count:,} return(s) from {md(file_name)}. They wait for triage on the Returns page.")
+    st.success(f"Imported {count_of(count, 'return')} from {md(file_name)}. They wait for triage on the Returns page.")

@@ -10,18 +10,30 @@ import streamlit as st
 
 from dokani.returns.review import ReturnDetail
 from dokani.returns.status import label
+from dokani.risk.bands import NOT_SCORED
+from dokani.risk.scoring import BehaviorPatterns
+from dokani.ui.risk.words import factor_lines
+from dokani.labels import say
 
 
 def show_customer(d: ReturnDetail) -> None:
     st.markdown("#### The customer")
     p = d.risk_profile
     c = st.columns(3)
-    c[0].metric("Profile risk score", "no profile" if p is None or p.risk_score is None else f"{p.risk_score:.2f}")
-    c[1].metric("Return frequency", "no profile" if p is None or p.return_frequency is None else str(p.return_frequency))
+    scored = p is not None and p.risk_score is not None
+    imported = "" if p is None or p.stored_score is None else f" The profile holds {p.stored_score:.2f}, not computed here."
+    c[0].metric("Customer history score", f"{p.risk_score:.2f}" if scored else NOT_SCORED,
+                help="The customer's own score from their history (Risk page): one input of this return's risk, "
+                     "not the return's risk." + imported)
+    c[1].metric("Returns in the last 365 days", str(p.return_frequency) if scored and p.return_frequency is not None
+                else NOT_SCORED)
     c[2].metric("Other returns here", str(d.other_returns_total))
-    if p and (p.fraud_indicators or p.behavior_patterns):
-        with st.expander("Fraud indicators and behaviour patterns"):
-            st.json({"fraud_indicators": p.fraud_indicators, "behavior_patterns": p.behavior_patterns}, expanded=True)
+    if scored:
+        factors = BehaviorPatterns.model_validate(p.behavior_patterns).factors
+        if factors:
+            with st.expander("What the customer's score is made of"):
+                for line in factor_lines(factors):
+                    st.text(line)
     if d.other_returns:
         st.dataframe(
             pd.DataFrame([{"Return": str(o.public_id), "Asked": o.created_at, "Status": label(o.status),
@@ -48,7 +60,7 @@ def show_timeline(d: ReturnDetail) -> None:
         st.caption("No decision or triage has been recorded by the console for this return yet.")
         return
     st.dataframe(
-        pd.DataFrame([{"When (UTC)": t.at, "Who": t.actor, "Action": t.action,
+        pd.DataFrame([{"When (UTC)": t.at, "Who": t.actor, "Action": say("audit", t.action),
                        "Status": f"{label(t.from_status)} → {label(t.to_status)}" if t.to_status else "",
                        "Note": t.note or ""} for t in d.timeline]),
         hide_index=True, width="stretch",

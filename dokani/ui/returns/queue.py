@@ -28,6 +28,7 @@ from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
+from dokani.labels import count, say
 
 SORTS = {
     "Oldest first": ("age", False),
@@ -35,8 +36,7 @@ SORTS = {
     "Highest risk": ("risk", True),
     "Highest value": ("value", True),
 }
-AI_SAYS = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
-SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_time": "On time"}
+SLA_LABELS = {code: say("sla", code) for code in ("overdue", "due_soon", "on_time")}
 PAGE_SIZES = [25, 50, 100, 200]
 # What a reviewer scans first (status, age, order, customer, value, risk, the AI's view), the ids last.
 COLUMN_ORDER = ["open", "status", "sla_state", "age_hours", "order_id", "customer_email", "order_value", "risk_score",
@@ -97,7 +97,7 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
     if not k.awaiting_triage:
         return
     may = actor.role in DECIDING_ROLES
-    if st.button(f"Triage {k.awaiting_triage:,} new return(s) now", key="queue_triage", disabled=not may,
+    if st.button(f"Triage {count(k.awaiting_triage, 'new return')} now", key="queue_triage", disabled=not may,
                  help="Runs the triage engine under the active policy on every return in pending_triage"):
         with st.status("Triaging new returns…", expanded=True) as status:
             bar = st.progress(0.0, text="Reading the returns and their customers' history…")
@@ -256,9 +256,11 @@ def _frame(actor: Actor, page: svc.QueuePage) -> pd.DataFrame:
     # Opens in a new tab: `as` keeps the same demo sign-in there (the panel shows a link without it to share).
     frame.insert(0, "open", [f"/returns?return={r.public_id}" for r in page.rows])
     frame["status"] = [label(s) for s in frame["status"]]
-    frame["sla_state"] = [SLA_LABELS.get(s, "Closed") for s in frame["sla_state"]]
+    frame["sla_state"] = [say("sla", s) for s in frame["sla_state"]]
+    frame["age_hours"] = [fmt.age(h) for h in frame["age_hours"]]
     frame["ai_confidence"] = ["—" if pd.isna(c) else f"{c:.0%}" for c in frame["ai_confidence"]]
-    frame["ai_recommendation"] = [AI_SAYS.get(s, s) if s else "not triaged" for s in frame["ai_recommendation"]]
+    frame["ai_recommendation"] = [say("recommendation", s, empty="Not triaged") for s in frame["ai_recommendation"]]
+    frame["reason_code"] = [say("reason", s) for s in frame["reason_code"]]
     return frame
 
 
@@ -268,7 +270,7 @@ def _column_config() -> dict:
         "open": st.column_config.LinkColumn("Open", display_text="Review ↗"),
         "public_id": st.column_config.TextColumn("Return id"),
         "created_at": st.column_config.DatetimeColumn("Asked (UTC)", format="YYYY-MM-DD HH:mm"),
-        "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
+        "age_hours": st.column_config.TextColumn("Waiting", help="How long since the customer asked"),
         "sla_state": "SLA", "status": "Status", "order_id": "Order", "customer_email": "Customer",
         "reason_code": "Reason", "reason_for_return": st.column_config.TextColumn("Customer's words", width="large"),
         "product_category": "Category", "order_value": st.column_config.NumberColumn("Value", format="$%.2f"),
@@ -361,7 +363,7 @@ def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:
         show_domain_error(err)
         return
     verb = "approved" if action == "approve" else "denied"
-    message = f"{len(out.decided)} return(s) {verb}."
+    message = f"{count(len(out.decided), 'return')} {verb}."
     details = []
     if out.conflicts:
         pid = {r.id: r.public_id for r in selected}

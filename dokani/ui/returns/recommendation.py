@@ -13,6 +13,7 @@ from dokani.returns.review import ReturnDetail
 from dokani.triage.service import EngineReading, engine_reading
 from dokani.ui import format as fmt
 from dokani.ui.text import md, plain, visible
+from dokani.labels import say
 
 SHORT_REC = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 
@@ -44,11 +45,13 @@ def show_metrics(d: ReturnDetail, reading: EngineReading | None) -> None:
     m[0].metric("Order value", fmt.money(d.order_value))
     m[1].metric("Since purchase", "unknown" if d.days_since_purchase is None else f"{d.days_since_purchase} days")
     if d.risk_score is not None:
-        m[2].metric("Risk score", f"{d.risk_score:.2f}", help="As stored with the recommendation.")
+        m[2].metric("Risk score", f"{d.risk_score:.2f}",
+                    help="The figure triage used, as stored with the recommendation; its factors are under "
+                         "\"Why the AI recommends this\".")
     elif reading:
         m[2].metric("Risk score", f"{reading.result.risk_score:.2f}", help=engine, **chip)
     else:
-        m[2].metric("Risk score", "—", help="Not triaged yet.")
+        m[2].metric("Risk score", "not scored yet", help="Not triaged yet.")
     if d.ai_recommendation:
         m[3].metric("AI recommends", SHORT_REC.get(d.ai_recommendation) or md(d.ai_recommendation),  # stored by others
                     help="As stored with the return." + (" The engine reads it differently now: see below."
@@ -93,7 +96,7 @@ def _lists(violations, factors, flags: dict) -> None:
     c = st.columns(3)
     with c[0]:
         st.caption("Policy violations")
-        st.text(visible("\n".join(f"• {v}" for v in violations) or "none"))
+        st.text(visible("\n".join(f"• {say('violation', v)}" for v in violations) or "none"))
     with c[1]:
         st.caption("Risk factors")
         st.text(visible("\n".join(f"• {v}" for v in factors) or "none"))

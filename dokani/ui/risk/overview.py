@@ -5,7 +5,7 @@ import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.risk import profiles as risk
-from dokani.risk.profiles import RiskOverview
+from dokani.risk.profiles import RISK_BANDS_HELP, RiskOverview
 from dokani.ui import format as fmt
 
 FLASH = "risk_flash"
@@ -23,10 +23,49 @@ def read_overview(actor) -> RiskOverview:
 
 def show_overview(overview: RiskOverview) -> None:
     if overview.customers == 0:
-        st.info("No customer risk profiles yet. Profiles appear once returns have been triaged.")
+        st.info("No customer risk profiles yet. Profiles appear once returns have been triaged or risk recomputed.")
     m = st.columns(5)
     m[0].metric("Customers with a profile", fmt.number(overview.customers))
-    m[1].metric("High risk (≥ 0.70)", fmt.number(overview.by_band["high"]))
-    m[2].metric("Medium (0.35–0.70)", fmt.number(overview.by_band["medium"]))
-    m[3].metric("Open critical / high events", fmt.number(overview.open_events["critical"] + overview.open_events["high"]))
-    m[4].metric("Open events, all severities", fmt.number(sum(overview.open_events.values())))
+    m[1].metric("Not scored yet", fmt.number(overview.not_scored),
+                help="Profiles the console never computed (imported or seeded): their stored score is not shown as one.")
+    m[2].metric("High risk (≥ 0.70)", fmt.number(overview.by_band["high"]), help="Effective band: a live override, "
+                "else the computed score. " + RISK_BANDS_HELP)
+    m[3].metric("Medium (0.35–0.70)", fmt.number(overview.by_band["medium"]))
+    m[4].metric("Open events (critical / high / all)",
+                f"{overview.open_events['critical']} / {overview.open_events['high']} / {sum(overview.open_events.values())}")
+
+
+def show_recompute(actor) -> None:
+    """Rescore every customer of the business now (owners, admins, reviewers)."""
+    from dokani.errors import DokaniError
+    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
+    from dokani.ui.errors import show_domain_error
+
+    if actor.role not in CAN_RECOMPUTE:
+        return
+    if st.button("Recompute every customer's score", key="risk_recompute",
+                 help="Set-based in Postgres; customers also refresh when one of their returns is triaged or decided."):
+        try:
+            with st.status("Scoring customers…") as status:
+                bar = st.progress(0.0)
+                with unit_of_work(actor) as uow:
+                    summary = recompute_business(uow, progress=lambda d, t: bar.progress(min(1.0, d / max(1, t))))
+                status.update(label=summary.describe(), state="complete")
+            st.session_state[FLASH] = summary.describe()
+            st.rerun()
+        except DokaniError as err:
+            show_domain_error(err)
+
+
+def show_weights() -> None:
+    import pandas as pd
+
+    from dokani.risk import weights as W
+    from dokani.ui.risk.words import weights_table
+
+    st.caption("Each factor adds weight × what it counted, up to its cap; the score is the sum, at most 1. "
+               f"Bands: {RISK_BANDS_HELP}. A manual band override beats the computed band until it expires.")
+    st.dataframe(pd.DataFrame(weights_table()), hide_index=True, width="stretch")
+    st.caption(f"Thresholds: quick claim within {W.QUICK_CLAIM_DAYS} days of purchase; apparel late at "
+               f"{W.LATE_IN_WINDOW_DAYS}+ days; high value from {W.HIGH_VALUE:,.0f}; ordinary return share up to "
+               f"{W.RETURN_RATE_FLOOR:.0%}; refunds counted per {W.REFUND_UNIT:,.0f}.")
