@@ -321,7 +321,7 @@ def _describe(f: ReturnQueueFilter) -> str:
     if f.sla_states:
         parts.append("SLA: " + ", ".join(SLA_LABELS[x].lower() for x in f.sla_states))
     if f.recommendations:
-        parts.append("AI said: " + ", ".join(AI_SAYS.get(x, x) for x in f.recommendations))
+        parts.append("AI said: " + ", ".join(say("recommendation", x).lower() for x in f.recommendations))
     if f.decided_by_person:
         parts.append("decided by a person")
     if f.rule_trace:
