@@ -78,6 +78,12 @@ def delta(now, then, kind: str = "number") -> str | None:
         return f"{now - then:+,.2f}"
     return f"{now - then:+,}"
 
+def whole_counts(fig, counts) -> None:
+    """A chart of counts gets whole-number ticks (never "0.2 calls"), starting at zero."""
+    highest = max([float(c) for c in counts] or [0])
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", **({"dtick": 1} if highest <= 10 else {}))
+
+
 # One colour per return status on every chart: decided greens/reds, waiting ambers/greys.
 STATUS_COLORS = {
     "approved": "#15803D", "completed": "#86EFAC", "denied": "#B91C1C", "escalated": "#EA580C",

@@ -32,11 +32,13 @@ def show_outcome_charts(volume: pd.DataFrame, durations: pd.DataFrame, criteria:
         st.subheader("Volume by outcome")
         fig = px.bar(volume, x="outcome", y="calls", color="provider", height=280)
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+        fmt.whole_counts(fig, volume.groupby("outcome")["calls"].sum() if len(volume) else [])
         st.plotly_chart(fig, width="stretch", key="calls_volume_chart")
     with mid:
         st.subheader("Duration distribution")
         fig = px.bar(durations, x="minutes", y="calls", height=280)
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0))
+        fmt.whole_counts(fig, durations["calls"] if len(durations) else [])
         st.plotly_chart(fig, width="stretch", key="calls_duration_chart")
     st.subheader("Evaluation criteria pass rates by persona")
     if criteria.empty:

@@ -108,10 +108,12 @@ def show_charts(per_day: pd.DataFrame, personas: pd.DataFrame) -> None:
         st.subheader("Calls per day")
         fig = px.bar(per_day, x="day", y="calls", color="provider", height=300)
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+        fmt.whole_counts(fig, per_day.groupby("day")["calls"].sum() if len(per_day) else [])
         st.plotly_chart(fig, width="stretch")
     with right:
         st.subheader("By persona")
-        st.dataframe(personas, hide_index=True, width="stretch")
+        st.dataframe(personas.rename(columns=lambda c: str(c).replace("avg_", "average ").replace("_", " ")),
+                     hide_index=True, width="stretch")
 
 
 def show_call_list(page: CallPage) -> CallRow | None:
