@@ -12,8 +12,18 @@ st.set_page_config(page_title="Dokani console", page_icon=":material/assignment_
 
 # The pages live in views/, not pages/: Streamlit serves a pages/ folder as a navigation of its own (raw file
 # names, no sign-in) until st.navigation has run once, so a deep link as a server's first request showed it.
+OVERVIEW = st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview")
+
+
+def _home() -> None:
+    """The app's root: Streamlit serves its default page at `/` only, so the root is a hidden page that opens
+    the overview at `/overview`, which then works as a deep link like every other page (issue 10)."""
+    st.switch_page(OVERVIEW, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page("views/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
+    st.Page(_home, title="Overview", icon=":material/monitoring:", url_path="home", default=True, visibility="hidden"),
+    OVERVIEW,
     st.Page("views/returns.py", title="Returns", icon=":material/assignment_return:", url_path="returns"),
     st.Page("views/policies.py", title="Policies", icon=":material/policy:", url_path="policies"),
     st.Page("views/chat.py", title="Chat test lab", icon=":material/forum:", url_path="chat"),
@@ -23,7 +33,8 @@ PAGES = [
     st.Page("views/team.py", title="Team", icon=":material/group:", url_path="team"),
     st.Page("views/settings.py", title="Your settings", icon=":material/tune:", url_path="settings"),
 ]
-BY_SLUG = {page.url_path or "overview": page for page in PAGES}
+# "overview" lands on the root page, which opens /overview keeping the query string (a landing switch would drop it).
+BY_SLUG = {**{page.url_path: page for page in PAGES if page.url_path}, "overview": PAGES[0]}
 
 st.session_state["dokani_actor"] = None
 with page_guard():

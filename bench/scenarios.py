@@ -121,6 +121,11 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "overview: KPIs, 12 months and the 12 before", _in_uow(lambda u: analytics.compared_kpis(u, period))
     yield "overview: returns per day", _in_uow(lambda u: analytics.returns_per_day(u, period))
     yield "overview: by category", _in_uow(lambda u: analytics.returns_by_category(u, period))
+    from dokani.analytics import agreement as people_vs_ai
+
+    yield "overview: agreement with the AI", _in_uow(lambda u: people_vs_ai.agreement(u, period))
+    yield "overview: override rate by rule", _in_uow(lambda u: people_vs_ai.rule_overrides(u, period))
+    yield "overview: agreement per week", _in_uow(lambda u: people_vs_ai.weekly_trend(u, period))
     flt = calls.CallFilter(period=period)
     yield "calls: summary", _in_uow(lambda u: calls.call_summary(u, flt))
     yield "calls: first page", _in_uow(lambda u: calls.list_calls(u, flt))

@@ -366,9 +366,15 @@ def _register_calls(sub) -> None:
     register_calls(sub)
 
 
+def _register_snapshot(sub) -> None:
+    from dokani.analytics.cli import register_snapshot
+
+    register_snapshot(sub)
+
+
 COMMANDS = [register_migrate, register_seed, register_triage, register_test_persona, register_policies,
             register_import_returns, register_serve, _register_users, _register_calls, _register_worker,
-            _register_risk]
+            _register_snapshot, _register_risk]
 
 
 def fail(message: str) -> int:

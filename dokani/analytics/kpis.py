@@ -1,127 +1,181 @@
-"""Business KPIs for the overview page, aggregated in SQL under the tenant's row-level security.
+"""The return KPIs of the overview for a period and the period of the same length before it, aggregated in SQL.
 
-Test returns opened in the chat test lab (``is_test``) never count.
+A period counts the returns *asked* in it (``created_at``), so each figure is exactly the rows the Returns queue
+shows for the same dates (the drill-down links). Every query names the business explicitly as well as running
+under the tenant's row-level security. Test returns opened in the chat test lab (``is_test``) never count.
+
+Definitions:
+- decided: approved, denied or completed; approval and denial rates are over the decided returns.
+- time to decision: from ``created_at`` to the decision (a person's ``admin_decision_at``, else the engine's
+  ``approved_at`` / ``denied_at``), over decided returns.
+- refunded value: order value of approved and completed returns.
+- return rate: of the orders placed in the period (``mock_orders.purchase_date``), the share with a live return
+  at any time (keyed on order dates, as Loop and AfterShip report it).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
+from dokani.returns.rows import acting_business
 
 DECIDED = ("approved", "denied", "completed")
+APPROVED = ("approved", "completed")
+MIN_DECISIONS = 10  # a rate over fewer decisions than this is shown, but marked as a small sample
+
+DECIDED_AT = ("CASE WHEN r.status = 'denied' THEN coalesce(r.admin_decision_at, r.denied_at) "
+              "WHEN r.status IN ('approved', 'completed') THEN coalesce(r.admin_decision_at, r.approved_at) END")
+HOURS_TO_DECISION = f"extract(epoch FROM ({DECIDED_AT}) - r.created_at) / 3600.0"
 
 
 class Period(BaseModel):
     start: datetime
-    end: datetime
+    end: datetime  # exclusive
 
     @classmethod
     def last_days(cls, days: int, now: datetime | None = None) -> "Period":
         end = (now or datetime.utcnow()).replace(microsecond=0)
         return cls(start=end - timedelta(days=days), end=end)
 
+    @classmethod
+    def whole_days(cls, days: int, today: date | None = None) -> "Period":
+        """The last `days` calendar days (UTC) up to and including today: whole days, like the queue's date filter."""
+        today = today or datetime.utcnow().date()
+        end = datetime.combine(today + timedelta(days=1), time.min)
+        return cls(start=end - timedelta(days=days), end=end)
+
     def previous(self) -> "Period":
         """The period of the same length just before this one (for deltas)."""
         return Period(start=self.start - (self.end - self.start), end=self.start)
 
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
 
-class BusinessKpis(BaseModel):
-    returns: int
-    awaiting_decision: int
+    @property
+    def last_day(self) -> date:
+        """The last calendar day the period touches (inclusive, for date filters)."""
+        return (self.end - timedelta(microseconds=1)).date()
+
+
+class Rate(BaseModel):
+    """`hits` of `n`: the figure and the number of rows behind it."""
+
+    hits: int
+    n: int
+
+    @computed_field
+    @property
+    def value(self) -> float | None:
+        return self.hits / self.n if self.n else None
+
+    @computed_field
+    @property
+    def small_sample(self) -> bool:
+        return 0 < self.n < MIN_DECISIONS
+
+
+class ReturnKpis(BaseModel):
+    opened: int
     decided: int
-    approval_rate: float | None  # approved (incl. completed) / decided; None when nothing was decided
-    auto_decided_share: float | None  # share of triaged returns the engine settled without a person
-    refund_value: float  # order value of approved and completed returns
-    value_at_stake: float  # order value of returns waiting for a decision
-    median_processing_ms: float | None
-    avg_satisfaction: float | None
-    open_security_events: int
-    calls: int
+    approved: int
+    denied: int
+    approval: Rate
+    denial: Rate
+    median_hours_to_decision: float | None
+    p90_hours_to_decision: float | None
+    refunded_value: float
+    orders: int  # placed in the period
+    returned_orders: int  # of those, with a live return
+    return_rate: Rate
 
 
-def business_kpis(uow: UnitOfWork, period: Period) -> BusinessKpis:
-    return compared_kpis(uow, period)[0]
-
-
-def compared_kpis(uow: UnitOfWork, period: Period) -> tuple[BusinessKpis, BusinessKpis]:
+def compared_kpis(uow: UnitOfWork, period: Period) -> tuple[ReturnKpis, ReturnKpis]:
     """KPIs of `period` and of the period of the same length before it, in one scan of the returns."""
+    business_id = _business(uow)
     before = period.previous()
-    params = {"start": before.start, "split": period.start, "end": period.end}
+    params = {"b": business_id, "start": before.start, "split": period.start, "end": period.end,
+              "decided": list(DECIDED), "approved": list(APPROVED)}
     rows = {
         r.current: r
         for r in uow.session.execute(
             text(
-                """
-                SELECT created_at >= :split AS current,
-                       count(*) AS returns,
-                       count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')) AS waiting,
-                       count(*) FILTER (WHERE status IN ('approved', 'denied', 'completed')) AS decided,
-                       count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
-                       count(*) FILTER (WHERE ai_recommendation IS NOT NULL) AS triaged,
-                       count(*) FILTER (WHERE ai_recommendation IN ('auto_approve', 'auto_deny')) AS auto_decided,
-                       coalesce(sum(order_value) FILTER (WHERE status IN ('approved', 'completed')), 0) AS refund_value,
-                       coalesce(sum(order_value) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated')), 0)
-                         AS at_stake,
-                       percentile_cont(0.5) WITHIN GROUP (ORDER BY processing_time_ms) AS median_ms,
-                       avg(customer_satisfaction_score) AS satisfaction
-                FROM return_requests
-                WHERE created_at >= :start AND created_at < :end AND NOT is_test
+                f"""
+                SELECT r.created_at >= :split AS current,
+                       count(*) AS opened,
+                       count(*) FILTER (WHERE r.status = ANY(:decided)) AS decided,
+                       count(*) FILTER (WHERE r.status = ANY(:approved)) AS approved,
+                       count(*) FILTER (WHERE r.status = 'denied') AS denied,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY {HOURS_TO_DECISION}) AS median_h,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY {HOURS_TO_DECISION}) AS p90_h,
+                       coalesce(sum(r.order_value) FILTER (WHERE r.status = ANY(:approved)), 0) AS refunded
+                FROM return_requests r
+                WHERE r.business_id = :b AND NOT r.is_test AND r.created_at >= :start AND r.created_at < :end
                 GROUP BY 1
                 """
             ),
             params,
         )
     }
-    calls = dict(
-        uow.session.execute(
+    orders = {
+        r.current: r
+        for r in uow.session.execute(
             text(
-                "SELECT created_at >= :split, count(*) FROM call_sessions "
-                "WHERE created_at >= :start AND created_at < :end GROUP BY 1"
+                """
+                SELECT o.purchase_date >= :split AS current, count(*) AS orders,
+                       count(*) FILTER (WHERE EXISTS (
+                         SELECT 1 FROM return_requests r
+                         WHERE r.business_id = :b AND r.order_id = o.order_id AND NOT r.is_test)) AS returned
+                FROM mock_orders o
+                WHERE o.business_id = :b AND o.purchase_date >= :start AND o.purchase_date < :end
+                GROUP BY 1
+                """
             ),
             params,
-        ).all()
-    )
-    # Open security events are a state, not a flow: the same figure for both periods.
-    events = uow.session.execute(text("SELECT count(*) FROM security_events WHERE NOT coalesce(resolved, false)")).scalar()
-    return _kpis(rows.get(True), calls.get(True, 0), events), _kpis(rows.get(False), calls.get(False, 0), events)
+        )
+    }
+    return _kpis(rows.get(True), orders.get(True)), _kpis(rows.get(False), orders.get(False))
 
 
-def _kpis(r, calls: int, events: int | None) -> BusinessKpis:
-    if r is None:  # no return in the period
-        return BusinessKpis(returns=0, awaiting_decision=0, decided=0, approval_rate=None, auto_decided_share=None,
-                            refund_value=0.0, value_at_stake=0.0, median_processing_ms=None, avg_satisfaction=None,
-                            open_security_events=int(events or 0), calls=int(calls or 0))
-    return BusinessKpis(
-        returns=r.returns,
-        awaiting_decision=r.waiting,
-        decided=r.decided,
-        approval_rate=(r.approved / r.decided) if r.decided else None,
-        auto_decided_share=(r.auto_decided / r.triaged) if r.triaged else None,
-        refund_value=float(r.refund_value),
-        value_at_stake=float(r.at_stake),
-        median_processing_ms=float(r.median_ms) if r.median_ms is not None else None,
-        avg_satisfaction=float(r.satisfaction) if r.satisfaction is not None else None,
-        open_security_events=int(events or 0),
-        calls=int(calls or 0),
+def _kpis(r, o) -> ReturnKpis:
+    opened = r.opened if r else 0
+    decided = r.decided if r else 0
+    approved = r.approved if r else 0
+    denied = r.denied if r else 0
+    n_orders = o.orders if o else 0
+    returned = o.returned if o else 0
+    return ReturnKpis(
+        opened=opened, decided=decided, approved=approved, denied=denied,
+        approval=Rate(hits=approved, n=decided), denial=Rate(hits=denied, n=decided),
+        median_hours_to_decision=float(r.median_h) if r and r.median_h is not None else None,
+        p90_hours_to_decision=float(r.p90_h) if r and r.p90_h is not None else None,
+        refunded_value=float(r.refunded) if r else 0.0,
+        orders=n_orders, returned_orders=returned, return_rate=Rate(hits=returned, n=n_orders),
     )
+
+
+def _business(uow: UnitOfWork) -> UUID:
+    return acting_business(uow)
 
 
 def returns_per_day(uow: UnitOfWork, period: Period) -> pd.DataFrame:
-    """Returns created per day and status (for the trend chart)."""
+    """Returns asked per day and status (for the trend chart)."""
     rows = uow.session.execute(
         text(
             """
-            SELECT date_trunc('day', created_at)::date AS day, coalesce(status, 'unknown') AS status, count(*) AS returns
-            FROM return_requests
-            WHERE created_at >= :start AND created_at < :end AND NOT is_test
+            SELECT date_trunc('day', r.created_at)::date AS day, coalesce(r.status, 'unknown') AS status,
+                   count(*) AS returns
+            FROM return_requests r
+            WHERE r.business_id = :b AND r.created_at >= :start AND r.created_at < :end AND NOT r.is_test
             GROUP BY 1, 2 ORDER BY 1, 2
             """
         ),
-        {"start": period.start, "end": period.end},
+        {"b": _business(uow), "start": period.start, "end": period.end},
     ).all()
     return pd.DataFrame(rows, columns=["day", "status", "returns"])
 
@@ -130,33 +184,14 @@ def returns_by_category(uow: UnitOfWork, period: Period) -> pd.DataFrame:
     rows = uow.session.execute(
         text(
             """
-            SELECT coalesce(product_category, 'unknown') AS category, count(*) AS returns,
-                   count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
-                   coalesce(sum(order_value), 0)::float AS value
-            FROM return_requests
-            WHERE created_at >= :start AND created_at < :end AND NOT is_test
-            GROUP BY 1 ORDER BY 2 DESC
+            SELECT coalesce(r.product_category, 'unknown') AS category, count(*) AS returns,
+                   count(*) FILTER (WHERE r.status IN ('approved', 'completed')) AS approved,
+                   coalesce(sum(r.order_value), 0)::float AS value
+            FROM return_requests r
+            WHERE r.business_id = :b AND r.created_at >= :start AND r.created_at < :end AND NOT r.is_test
+            GROUP BY 1 ORDER BY 2 DESC, 1
             """
         ),
-        {"start": period.start, "end": period.end},
+        {"b": _business(uow), "start": period.start, "end": period.end},
     ).all()
     return pd.DataFrame(rows, columns=["category", "returns", "approved", "value"])
-
-
-def recommendation_agreement(uow: UnitOfWork, period: Period) -> pd.DataFrame:
-    """How often people agreed with the engine, per recommendation (decided returns only)."""
-    rows = uow.session.execute(
-        text(
-            """
-            SELECT ai_recommendation AS recommendation,
-                   count(*) FILTER (WHERE status IN ('approved', 'completed')) AS approved,
-                   count(*) FILTER (WHERE status = 'denied') AS denied
-            FROM return_requests
-            WHERE created_at >= :start AND created_at < :end AND NOT is_test
-              AND ai_recommendation IS NOT NULL AND status IN ('approved', 'denied', 'completed')
-            GROUP BY 1 ORDER BY 1
-            """
-        ),
-        {"start": period.start, "end": period.end},
-    ).all()
-    return pd.DataFrame(rows, columns=["recommendation", "approved", "denied"])

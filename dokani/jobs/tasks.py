@@ -5,6 +5,8 @@ namespace ``dokani``; they run synchronously in the worker's threads.
   removed since cannot have work done in their name). Domain errors become the job's failure reason.
 - ``apply_due_policies`` (every minute): scheduled policy versions take effect on time, without anyone opening the
   Policies page.
+- ``weekly_snapshots`` (Monday 00:15 UTC) and ``monthly_snapshots`` (the 1st, 00:30 UTC): the analytics snapshot of
+  the period just ended, for every business (``python -m dokani snapshot``).
 - ``retry_stalled_jobs`` (every minute, and when a worker starts): queue jobs whose worker stopped sending
   heartbeats (killed, machine lost) again; their job rows were never marked done, so the work runs once more from
   the start and nothing half-written remains (each job writes its result in one transaction).
@@ -160,6 +162,32 @@ def apply_due_policy_versions() -> int:
 @tasks.task(name="apply_due_policies", queueing_lock="apply_due_policies")
 def apply_due_policies(timestamp: int) -> int:
     return apply_due_policy_versions()
+
+
+def take_snapshots(kind: str) -> int:
+    """The last complete week's or month's analytics snapshot of every business (issue 10); the number taken."""
+    from dokani.analytics.cli import snapshot_businesses
+    from dokani.analytics.snapshots import SnapshotOutcome
+
+    taken = 0
+    for name, outcome in snapshot_businesses(kind):
+        if isinstance(outcome, SnapshotOutcome):
+            taken += 1
+        else:
+            log.info("%s snapshot for %s: %s", kind, name, outcome)
+    return taken
+
+
+@tasks.periodic(cron="15 0 * * 1", periodic_id="weekly_snapshots")  # Monday 00:15 UTC: the week just ended
+@tasks.task(name="weekly_snapshots", queueing_lock="weekly_snapshots")
+def weekly_snapshots(timestamp: int) -> int:
+    return take_snapshots("week")
+
+
+@tasks.periodic(cron="30 0 1 * *", periodic_id="monthly_snapshots")  # the 1st, 00:30 UTC: the month just ended
+@tasks.task(name="monthly_snapshots", queueing_lock="monthly_snapshots")
+def monthly_snapshots(timestamp: int) -> int:
+    return take_snapshots("month")
 
 
 async def retry_stalled(app: procrastinate.App, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS) -> int:

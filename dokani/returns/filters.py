@@ -7,6 +7,8 @@ revision 0015 stores in ``return_requests.reason_code``.
 """
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -22,7 +24,11 @@ from dokani.triage.engine import REASON_KEYWORDS, reason_pattern
 RiskBand = Literal["low", "medium", "high"]
 SlaState = Literal["overdue", "due_soon", "on_time"]
 SortKey = Literal["age", "risk", "value"]
+Recommendation = Literal["auto_approve", "auto_deny", "human_review"]
 
+# Any rule name (an adopted database's traces may name rules this engine does not know; it is a bound parameter),
+# but no comma: the query string separates clauses with commas.
+RULE_TRACE = re.compile(r"[^,]{1,100}:(pass|violation|flag|info)")
 DUE_SOON_SHARE = 0.75  # a waiting return is "due soon" after 75 % of the SLA
 REASON_CODES: tuple[str, ...] = tuple(code for code, _ in REASON_KEYWORDS) + ("other",)
 
@@ -45,6 +51,11 @@ class ReturnQueueFilter(BaseModel):
     sort: SortKey = "age"
     descending: bool | None = Field(None, description="default: oldest first for age, highest first for risk and value")
     sla_hours: float = Field(48.0, gt=0, le=24 * 365)
+    # Drill-downs from the overview (issue 10): the AI's recommendation, decided by a person, a clause of the trace.
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    decided_by_person: bool = False
+    rule_trace: list[str] = Field(default_factory=list, max_length=5,
+                                  description="'rule:outcome' clauses the stored rule trace must hold")
 
     @field_validator("created_from", "created_to")
     @classmethod
@@ -67,6 +78,9 @@ class ReturnQueueFilter(BaseModel):
             raise ValueError("the lowest order value is above the highest")
         if self.created_from and self.created_to and self.created_from > self.created_to:
             raise ValueError("the start date is after the end date")
+        for clause in self.rule_trace:
+            if not RULE_TRACE.fullmatch(clause):
+                raise ValueError(f"{clause[:60]!r} is not a rule clause (rule:outcome)")
         return self
 
     @property
@@ -113,6 +127,18 @@ SLA_SQL = (
     f"CASE WHEN {AGE_HOURS} >= :sla_hours THEN 'overdue' WHEN {AGE_HOURS} >= :due_soon THEN 'due_soon' "
     f"ELSE 'on_time' END ELSE 'closed' END"
 )
+
+# A person decided it (``decide_return`` stamps ``admin_decision_at``; the engine's own decisions do not).
+PERSON_DECIDED_SQL = "r.admin_decision_at IS NOT NULL"
+# The rule trace the triage engine stores (``triage_details.rules_fired``): a clause with this rule and outcome.
+RULES_FIRED_SQL = "r.triage_details -> 'rules_fired'"
+
+
+def rule_clause_json(clause: str) -> str:
+    """``'rule:outcome'`` as the JSON a trace containing that clause holds (for ``@>``)."""
+    rule, outcome = clause.rsplit(":", 1)
+    return json.dumps([{"rule": rule, "outcome": outcome}])
+
 
 # A return's risk is a measurement only once the engine has triaged it (the column's default, 0.5, is not one).
 IS_SCORED = "(r.ai_recommendation IS NOT NULL OR r.triage_details IS NOT NULL)"
@@ -171,6 +197,14 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
     if f.sla_states:
         clauses.append(f"({SLA_SQL}) = ANY(:sla_states)")
         params["sla_states"] = list(f.sla_states)
+    if f.recommendations:
+        clauses.append("r.ai_recommendation = ANY(:recommendations)")
+        params["recommendations"] = list(f.recommendations)
+    if f.decided_by_person:
+        clauses.append(PERSON_DECIDED_SQL)
+    for i, clause in enumerate(f.rule_trace):
+        clauses.append(f"{RULES_FIRED_SQL} @> CAST(:trace_{i} AS jsonb)")
+        params[f"trace_{i}"] = rule_clause_json(clause)
     term = (f.search or "").strip()
     if term:
         params["pattern"] = _like_pattern(term.lower())

@@ -158,7 +158,9 @@ def _literal_list(values) -> str:
 
 
 def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
-    """Index-only reads of ``return_requests_waiting_idx`` (revision 0013) and a count of those awaiting triage."""
+    """The one definition of "waiting" and "overdue": the Returns page and the overview both show these figures.
+
+    Index-only reads of ``return_requests_waiting_idx`` (revision 0013) and a count of those awaiting triage."""
     business_id = acting_business(uow)
     waiting = f"r.business_id = :b AND NOT r.is_test AND r.status = ANY({_literal_list(NEEDS_DECISION)})"
     at = SORT_SQL["age"]  # the expression return_requests_waiting_idx is ordered by

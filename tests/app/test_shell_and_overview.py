@@ -1,10 +1,15 @@
-"""The app shell and the overview page, driven with AppTest against a seeded database."""
+"""The app shell and the overview page, driven with AppTest against a seeded database.
+
+The overview's period is whole UTC days up to today ("Last 90 days": today and the 89 days before)."""
 from __future__ import annotations
 
 import psycopg
 
 from db.demo import business
 from tests.app.conftest import no_exceptions, open_page
+
+
+START = "date_trunc('day', now() AT TIME ZONE 'utc') - interval '89 days'"
 
 
 def _metric(at, label: str) -> str:
@@ -24,14 +29,15 @@ def test_overview_figures_are_computed_from_the_database(seeded_db):
     with psycopg.connect(seeded_db) as c:
         total, waiting = c.execute(
             """
-            SELECT count(*), count(*) FILTER (WHERE status IN ('pending_triage', 'pending_review', 'escalated'))
-            FROM return_requests WHERE business_id = %s AND created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' AND NOT is_test
-            """,
+            SELECT count(*) FILTER (WHERE created_at >= {START}),
+                   count(*) FILTER (WHERE status IN ('pending_review', 'escalated'))
+            FROM return_requests WHERE business_id = %s AND NOT is_test
+            """.format(START=START),
             (business("atlas").business_id,),
         ).fetchone()
     assert total > 0
     assert _metric(at, "Return requests") == f"{total:,}"
-    assert _metric(at, "Awaiting a decision") == f"{waiting:,}"
+    assert _metric(at, "Waiting for a decision") == f"{waiting:,}"  # the Returns page's definition
 
 
 def test_business_switcher_changes_every_figure(seeded_db):
@@ -40,7 +46,7 @@ def test_business_switcher_changes_every_figure(seeded_db):
     with psycopg.connect(seeded_db) as c:
         counts = dict(c.execute(
             "SELECT business_id, count(*) FROM return_requests "
-            "WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days' AND NOT is_test GROUP BY 1"
+            f"WHERE created_at >= {START} AND NOT is_test GROUP BY 1"
         ).fetchall())
     assert _metric(atlas, "Return requests") == f"{counts[business('atlas').business_id]:,}"
     assert _metric(bloom, "Return requests") == f"{counts[business('bloom').business_id]:,}"
@@ -86,11 +92,10 @@ def test_deltas_compare_with_the_previous_period_from_the_database(seeded_db):
     with psycopg.connect(seeded_db) as c:
         now, before = c.execute(
             """
-            SELECT count(*) FILTER (WHERE created_at >= (now() AT TIME ZONE 'utc') - interval '90 days'),
-                   count(*) FILTER (WHERE created_at < (now() AT TIME ZONE 'utc') - interval '90 days'
-                                      AND created_at >= (now() AT TIME ZONE 'utc') - interval '180 days')
+            SELECT count(*) FILTER (WHERE created_at >= {START}),
+                   count(*) FILTER (WHERE created_at < {START} AND created_at >= {START} - interval '90 days')
             FROM return_requests WHERE business_id = %s AND NOT is_test
-            """,
+            """.format(START=START),
             (business("atlas").business_id,),
         ).fetchone()
     metric = next(m for m in at.metric if m.label == "Return requests")

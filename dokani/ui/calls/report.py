@@ -18,6 +18,7 @@ from dokani.ui.period import period_picker
 from dokani.labels import say
 
 PAGER = "calls"
+CALL_STATUSES = ("completed", "in_progress", "failed", "abandoned")
 
 
 @dataclass
@@ -40,11 +41,16 @@ def call_filter(actor) -> CallFilter:
     with unit_of_work(actor) as uow:
         persona_names = dict(outcomes.personas(uow))
     top = st.columns([3, 1, 1, 1])
+    # a link from the overview's call tiles (?status=completed, ?evaluation=successful)
+    if st.query_params.get("status") in CALL_STATUSES and "calls_status" not in st.session_state:
+        st.session_state["calls_status"] = st.query_params["status"]
+    if st.query_params.get("evaluation") in EVALUATIONS and "calls_evaluation" not in st.session_state:
+        st.session_state["calls_evaluation"] = st.query_params["evaluation"]
     with top[0]:
         period = period_picker("calls_period")
     provider = top[1].selectbox("Provider", ["All", "elevenlabs", "tavus"], key="calls_provider")
     call_type = top[2].selectbox("Type", ["All", "voice", "video"], key="calls_type")
-    status = top[3].selectbox("Status", ["All", "completed", "in_progress", "failed", "abandoned"], key="calls_status")
+    status = top[3].selectbox("Status", ["All", *CALL_STATUSES], key="calls_status")
     more = st.columns([2, 1, 2])
     persona = more[0].selectbox("Persona", [None, *persona_names], key="calls_persona",
                                 format_func=lambda p: "All" if p is None else persona_names[p])

@@ -14,7 +14,7 @@ import streamlit as st
 from db.engine import app_url
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError, Invalid
-from dokani.returns import decisions, filters
+from dokani.returns import decisions, filters, query_string
 from dokani.returns import queue as svc
 from dokani.returns.decisions import SeenReturn
 from dokani.returns.export_http import export_link
@@ -69,7 +69,7 @@ def _workload(actor: Actor, sla_hours: float, generation: int, database: str) ->
 
 def show(actor: Actor) -> None:
     show_flash()
-    sla_hours = float(st.session_state.get("returns_sla_hours", preferences.current().review_sla_hours))
+    sla_hours = float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours)
     kpis, options = _workload(actor, sla_hours, st.session_state.get(QUEUE_GENERATION, 0), app_url())
     _kpi_strip(kpis)
     if actor.role not in DECIDING_ROLES:
@@ -118,18 +118,58 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
         st.rerun()
 
 
+LINK_KEY, LINK_EXTRA = "queue_link", "queue_link_extra"
+
+
+def _link_filters(options: dict[str, list[str]]) -> dict:
+    """Filters from a drill-down link (``/returns?status=...&from=...``, see ``dokani.returns.query_string``): put
+    into the filter widgets once per link; the ones without a widget (AI recommendation, decided by a person, rule
+    trace) are returned and stay in force until cleared."""
+    params = st.query_params.to_dict()
+    if not query_string.has_filters(params):
+        st.session_state.pop(LINK_KEY, None)
+        return {}
+    signature = sorted(params.items())
+    # Again after another page: Streamlit dropped the filter widgets' state, so the link must be applied anew.
+    if st.session_state.get(LINK_KEY) != signature or "queue_statuses" not in st.session_state:
+        st.session_state[LINK_KEY] = signature
+        try:
+            f = query_string.from_query(params)
+        except Invalid as err:
+            show_domain_error(err)
+            st.session_state[LINK_EXTRA] = {}
+            return {}
+        st.session_state.update(queue_statuses=f.statuses, queue_risk=f.risk_bands, queue_reasons=f.reasons,
+                                queue_categories=[c for c in f.categories if c in options["categories"]],
+                                queue_min_value=f.min_value, queue_max_value=f.max_value, queue_sla=f.sla_states,
+                                queue_created=tuple(d for d in (f.created_from, f.created_to) if d))
+        if "sla_hours" in params:
+            st.session_state["returns_sla_hours"] = int(f.sla_hours)
+        st.session_state[LINK_EXTRA] = {"recommendations": f.recommendations, "decided_by_person": f.decided_by_person,
+                                        "rule_trace": f.rule_trace}
+    extra = st.session_state.get(LINK_EXTRA) or {}
+    if any(extra.values()) and st.button("Clear the overview's filters", key="queue_link_clear"):
+        st.query_params.clear()
+        st.session_state.pop(LINK_EXTRA, None)
+        st.rerun()
+    return extra
+
+
 def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | None:
+    extra = _link_filters(options)
     top = st.columns([3, 2, 1, 1])
     search = top[0].text_input("Search", key="queue_search", placeholder="order id, customer email or return id")
     sort_label = top[1].selectbox("Sort", list(SORTS), key="queue_sort")
     prefs = preferences.current()  # the person's own defaults (Your settings)
     page_size = top[2].selectbox("Rows per page", PAGE_SIZES, index=PAGE_SIZES.index(prefs.rows_per_page),
                                  key="queue_page_size")
-    top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, value=prefs.review_sla_hours, step=12,
-                        key="returns_sla_hours")
+    # no default once a drill-down link has set the SLA (Streamlit refuses both)
+    top[3].number_input("Review SLA (hours)", min_value=1, max_value=24 * 60, step=12, key="returns_sla_hours",
+                        value=None if "returns_sla_hours" in st.session_state else prefs.review_sla_hours)
     with st.expander("Filters", expanded=False):
         a = st.columns([2, 1, 1.2, 1.2])
-        statuses = a[0].multiselect("Status", options["statuses"], default=list(NEEDS_DECISION), format_func=label,
+        statuses = a[0].multiselect("Status", options["statuses"], format_func=label,
+                                    default=None if "queue_statuses" in st.session_state else list(NEEDS_DECISION),
                                     key="queue_statuses", help="Empty: every status")
         risk = a[1].multiselect("Risk", ["low", "medium", "high"], key="queue_risk",
                                 help=RISK_BANDS_HELP)
@@ -139,7 +179,8 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
         b = st.columns(4)
         min_value = b[0].number_input("Order value from", min_value=0.0, value=None, key="queue_min_value")
         max_value = b[1].number_input("Order value up to", min_value=0.0, value=None, key="queue_max_value")
-        created = b[2].date_input("Asked between", value=(), key="queue_created", max_value=date.today())
+        created = b[2].date_input("Asked between", value=None if "queue_created" in st.session_state else (),
+                                  key="queue_created", max_value=date.today())
         sla = b[3].multiselect("SLA", list(SLA_LABELS), format_func=SLA_LABELS.get, key="queue_sla")
     sort, descending = SORTS[sort_label]
     created = tuple(created) if isinstance(created, (tuple, list)) else (created,)
@@ -148,7 +189,8 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
             statuses=statuses, risk_bands=risk, categories=categories, reasons=reasons, min_value=min_value,
             max_value=max_value, created_from=created[0] if created else None,
             created_to=created[1] if len(created) > 1 else None, sla_states=sla, search=search or None,
-            sort=sort, descending=descending, sla_hours=float(st.session_state.get("returns_sla_hours", preferences.current().review_sla_hours)),
+            sort=sort, descending=descending, **extra,
+            sla_hours=float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours),
         ), page_size
     except Invalid as err:
         show_domain_error(err)
@@ -278,6 +320,12 @@ def _describe(f: ReturnQueueFilter) -> str:
         parts.append(f"asked {f.created_from or '…'} to {f.created_to or '…'}")
     if f.sla_states:
         parts.append("SLA: " + ", ".join(SLA_LABELS[x].lower() for x in f.sla_states))
+    if f.recommendations:
+        parts.append("AI said: " + ", ".join(say("recommendation", x).lower() for x in f.recommendations))
+    if f.decided_by_person:
+        parts.append("decided by a person")
+    if f.rule_trace:
+        parts.append("rule trace: " + ", ".join(f.rule_trace))
     return " · ".join(parts)
 
 
