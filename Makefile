@@ -23,7 +23,12 @@ run: $(VENV)/.installed
 	$(PY) -m dokani seed --if-empty
 	$(PY) -m dokani serve --port $(PORT) --workers $(WORKERS)
 
-test: $(VENV)/.installed
+# axe-core, which the accessibility browser test injects into every page (npm registry; Node.js on the machine).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest
 
 test-unit: $(VENV)/.installed
@@ -33,7 +38,7 @@ test-unit: $(VENV)/.installed
 test-pg15: $(VENV)/.installed
 	TEST_DATABASE_URL=$(PG15_URL) $(PY) -m pytest tests/integration
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest tests/e2e
 
 bench: $(VENV)/.installed

@@ -84,15 +84,20 @@ def start_app(database_url: str, tmp_path: Path, port: int | None = None, extra_
     raise RuntimeError(f"streamlit did not become healthy:\n{log.read_text()}")
 
 
-@pytest.fixture
-def app_server(fresh_db, tmp_path):
-    server = start_app(fresh_db, tmp_path)
-    yield server
+def stop_app(server: AppServer) -> None:
+    """SIGTERM (the console stops its workers), then SIGKILL if it has not ended within 10 s."""
     server.process.terminate()
     try:
         server.process.wait(10)
     except subprocess.TimeoutExpired:
         server.process.kill()
+
+
+@pytest.fixture
+def app_server(fresh_db, tmp_path):
+    server = start_app(fresh_db, tmp_path)
+    yield server
+    stop_app(server)
 
 
 @pytest.fixture

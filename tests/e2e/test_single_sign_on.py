@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import secrets
-import subprocess
 
 import pytest
 from oidc_provider_mock import run_server_in_thread
 from playwright.sync_api import expect
 
 from db.demo import user
-from tests.e2e.conftest import free_port, start_app, wait_for_app
+from tests.e2e.conftest import free_port, start_app, stop_app, wait_for_app
 
 
 @pytest.fixture
@@ -27,11 +26,7 @@ def sso_server(fresh_db, tmp_path):
         )
         server = start_app(fresh_db, tmp_path, port=port, extra_env={"DOKANI_SECRETS_FILE": str(secrets_file)})
         yield server
-        server.process.terminate()
-        try:
-            server.process.wait(10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
+        stop_app(server)
 
 
 def _sign_in_through_provider(page, server, email: str) -> None:
