@@ -21,6 +21,7 @@ from db.uow import unit_of_work
 from dokani.returns.filters import ReturnQueueFilter
 
 PATH = "/exports/returns.csv"
+BAD_LINK = "This export link is not valid: open the Returns page and export again."
 
 
 def export_link(business_id: UUID, f: ReturnQueueFilter) -> str:
@@ -33,7 +34,7 @@ def _filter(encoded: str | None) -> ReturnQueueFilter:
         raw = base64.b64decode((encoded or "").encode(), altchars=b"-_", validate=True)
         return ReturnQueueFilter.model_validate_json(raw or b"{}")
     except (ValidationError, binascii.Error, ValueError):
-        raise ValueError("This export link is not valid: open the Returns page and export again.") from None
+        raise ValueError(BAD_LINK) from None
 
 
 def _rows(actor, f: ReturnQueueFilter):
@@ -55,10 +56,8 @@ async def export_returns_route(request: Request) -> Response:
     try:
         business_id = UUID(request.query_params.get("business", ""))
         f = _filter(request.query_params.get("filter"))
-    except ValueError as bad:
-        return PlainTextResponse(str(bad) if "export link" in str(bad) else
-                                 "This export link is not valid: open the Returns page and export again.",
-                                 status_code=400)
+    except ValueError:
+        return PlainTextResponse(BAD_LINK, status_code=400)
     options = await anyio.to_thread.run_sync(members.memberships, user.user_id, user.email)
     membership = next((m for m in options if m.business_id == business_id), None)
     if membership is None:

@@ -103,6 +103,12 @@ def _quote(literal: str) -> str:
     return "'" + literal.replace("'", "''") + "'"
 
 
+def text_array(values) -> str:
+    """The code's own constants (statuses) as an SQL array literal: the planner can then match partial indexes
+    whatever plan it caches. Never for typed text."""
+    return "ARRAY[" + ", ".join(_quote(v) for v in values) + "]"
+
+
 def reason_code_sql(column: str = "r.reason_for_return") -> str:
     """The engine's reason classification (``dokani.triage.engine.classify_reason``) as one SQL expression."""
     lowered = f"lower(coalesce({column}, ''))"
@@ -166,7 +172,7 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
     if f.statuses and set(f.statuses) <= set(STATUSES):
         # Known statuses inline, so the planner can match partial indexes (the waiting queue's, revision 0013)
         # whatever plan it caches; they are the code's own constants, never typed text.
-        clauses.append("r.status = ANY(ARRAY[" + ", ".join(_quote(s) for s in sorted(f.statuses)) + "])")
+        clauses.append(f"r.status = ANY({text_array(sorted(f.statuses))})")
     elif f.statuses:
         clauses.append("r.status = ANY(:statuses)")
         params["statuses"] = list(f.statuses)

@@ -26,6 +26,7 @@ from dokani.returns.filters import (
     SORT_SQL,
     ReturnQueueFilter,
     RiskBand,
+    text_array,
     where_clauses,
 )
 from dokani.returns.rows import acting_business
@@ -152,17 +153,12 @@ class QueueKpis(BaseModel):
     value_at_stake: float = Field(description="order value of the waiting returns")
 
 
-def _literal_list(values) -> str:
-    """Status names from the code as an SQL array literal: the planner can then match the partial indexes."""
-    return "ARRAY[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 def queue_kpis(uow: UnitOfWork, sla_hours: float = 48.0) -> QueueKpis:
     """The one definition of "waiting" and "overdue": the Returns page and the overview both show these figures.
 
     Index-only reads of ``return_requests_waiting_idx`` (revision 0013) and a count of those awaiting triage."""
     business_id = acting_business(uow)
-    waiting = f"r.business_id = :b AND NOT r.is_test AND r.status = ANY({_literal_list(NEEDS_DECISION)})"
+    waiting = f"r.business_id = :b AND NOT r.is_test AND r.status = ANY({text_array(NEEDS_DECISION)})"
     at = SORT_SQL["age"]  # the expression return_requests_waiting_idx is ordered by
     m = uow.session.execute(
         text(

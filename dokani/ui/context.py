@@ -90,7 +90,6 @@ def signed_in_actor() -> Actor | None:
             format_func=lambda b: f"{by_business[b].business_name} · {by_business[b].role}",
         )
     membership = by_business[st.session_state[BUSINESS_KEY]]
-    st.session_state["dokani_business_name"] = membership.business_name
     name = membership.display_name or user.email or "you"
     st.sidebar.caption("Signed in as")
     st.sidebar.text(f"{name} · {membership.role} · {membership.business_name}")

@@ -56,8 +56,12 @@ def test_business_switcher_changes_every_figure(seeded_db):
 def at_sidebar_business(at) -> str:
     """The business the sidebar says the console works on (a member of one business gets no picker)."""
     assert not any(s.label == "Business" for s in at.sidebar.selectbox)
-    assert any(t.value.endswith(f"· {at.session_state['dokani_business_name']}") for t in at.sidebar.text)
-    return at.session_state["dokani_business_id"]
+    from db.demo import BUSINESSES
+
+    chosen = at.session_state["dokani_business_id"]
+    name = next(b.name for b in BUSINESSES if str(b.business_id) == chosen)
+    assert any(t.value.endswith(f"· {name}") for t in at.sidebar.text)
+    return chosen
 
 
 def test_empty_database_says_so_instead_of_showing_zeros_as_data(empty_db):
