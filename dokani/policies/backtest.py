@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from db.uow import UnitOfWork
 from dokani import audit
@@ -193,6 +193,7 @@ def backtest_policy(
     step = max(1, total // 100)
     if progress:
         progress(0, total)
+    uow.session.execute(text("SET LOCAL work_mem = '256MB'"))  # the period's rows are sorted and hashed in memory
     for row in iter_rows(uow.session, business_id, since=since, until=until):
         tally.add(row)
         if progress and (tally.done % step == 0 or tally.done == total):

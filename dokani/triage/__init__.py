@@ -5,7 +5,7 @@
   (``assess_risk``). No I/O.
 - ``facts``: what the engine needs to know about stored returns (order, customer history), read in one query.
 - ``history``: the customer's history before each return (earlier returns, in 30 / 90 / 365 days, earlier denials),
-  stored on the return: ``fill_history_counters`` (triage, the migration, the seed), ``computed_sql`` (the definition).
+  stored beside the return (``return_history``): ``fill_history_counters`` (triage, the migration, the seed), ``computed_sql`` (the definition).
 - ``batch``: the engine over many returns (``BatchEvaluator``, ``recommend_many``): ``evaluate`` once per class of
   returns that decide alike; what ``evaluate`` gives each return (backtests).
 - ``service``: triage stored returns and record what was decided, and why: ``triage_return`` (one),

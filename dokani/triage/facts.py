@@ -1,14 +1,16 @@
 """What the triage engine needs to know about returns, read from Postgres in one query.
 
 Order facts come from ``mock_orders`` when the order is known (value, category, purchase date), the
-customer's history from the counters stored on each return (``dokani.triage.history``: computed from the
+customer's history from the counters stored beside each return (``dokani.triage.history``: computed from the
 customer's earlier rows where a counter was never filled) and ``customer_risk_profiles``; risk lists and band
 overrides are read once per query and hashed. The same query serves one return (the review panel, triage) and
 many (backtests, bulk triage); nothing in it sorts or windows the whole business.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import Any, Iterator
 from uuid import UUID
@@ -37,19 +39,20 @@ overrides AS MATERIALIZED (  -- the live band override of each customer: the lat
   ORDER BY lower(o.customer_email), o.created_at DESC, o.id DESC
 )
 SELECT r.id, r.public_id, r.created_at, r.status, r.customer_email, r.order_id,
-       r.reason_for_return, r.evidence_urls, r.fraud_flags,
+       r.reason_for_return, r.evidence_urls, CAST(r.fraud_flags AS text) AS fraud_flags,  -- parsed once per value
        r.order_value AS request_value, r.days_since_purchase AS request_days, r.product_category AS request_category,
        r.ai_recommendation, r.policy_version_used,
        {previous_returns} AS previous_returns, {previous_denied} AS previous_denied,
        {returns_30d} AS returns_30d,
        m.order_value AS order_value_known, m.product_category AS category_known,
        m.purchase_date, (m.id IS NOT NULL) AS order_known,
-       p.risk_score AS profile_risk_score, p.return_frequency, p.fraud_indicators,
+       p.risk_score AS profile_risk_score, p.return_frequency, CAST(p.fraud_indicators AS text) AS fraud_indicators,
        CASE WHEN le.lists IS NULL THEN lo.lists WHEN lo.lists IS NULL THEN le.lists
             ELSE (SELECT jsonb_agg(x ORDER BY x ->> 'list', (x ->> 'id')::bigint)
                   FROM jsonb_array_elements(le.lists || lo.lists) x) END AS lists,
        ov.band AS override_band, ov.reason AS override_reason, ov.expires_at AS override_expires
 FROM return_requests r
+LEFT JOIN return_history h ON h.return_id = r.id
 LEFT JOIN mock_orders m ON m.order_id = r.order_id AND (m.business_id = :business_id OR m.business_id IS NULL)
 LEFT JOIN customer_risk_profiles p ON p.business_id = :business_id AND p.customer_email = r.customer_email
 LEFT JOIN live_lists le ON le.match_kind = 'email' AND le.value = lower(r.customer_email)
@@ -57,9 +60,9 @@ LEFT JOIN live_lists lo ON lo.match_kind = 'order' AND lo.value = r.order_id
 LEFT JOIN overrides ov ON ov.email = lower(r.customer_email)
 WHERE r.business_id = :business_id {row_filter}
 ORDER BY r.created_at, r.id
-""".format(previous_returns=stored_or_computed("history_returns"),
-           previous_denied=stored_or_computed("history_denied"),
-           returns_30d=stored_or_computed("history_returns_30d"), row_filter="{row_filter}")
+""".format(previous_returns=stored_or_computed("prior_returns"),
+           previous_denied=stored_or_computed("prior_denied"),
+           returns_30d=stored_or_computed("prior_30d"), row_filter="{row_filter}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,20 @@ class ReturnWithFacts:
     policy_version_used: str | None
     order_value: float
     facts: ReturnFacts
+
+
+@lru_cache(maxsize=4096)
+def _json_object(raw: str | None) -> dict[str, Any]:
+    """A JSON object column sent as text (flags and indicators repeat: each distinct value is parsed once)."""
+    value = json.loads(raw) if raw else None
+    return value if isinstance(value, dict) else {}
+
+
+def json_object(raw: Any) -> dict[str, Any]:
+    """A copy of a JSON object column (text, or already parsed); {} for anything else."""
+    if isinstance(raw, dict):
+        return dict(raw)
+    return dict(_json_object(raw)) if isinstance(raw, str) else {}
 
 
 def order_facts(row: Any) -> tuple[float, int | None, str | None]:
@@ -96,7 +113,7 @@ def to_facts(row: Any) -> ReturnWithFacts:
         product_category=category,
         reason_text=row.reason_for_return,
         evidence_urls=list(row.evidence_urls or []),
-        fraud_flags=dict(row.fraud_flags or {}),
+        fraud_flags=json_object(row.fraud_flags),
         order_known=bool(row.order_known),
         history=CustomerHistory(
             previous_returns=int(row.previous_returns or 0),
@@ -104,7 +121,7 @@ def to_facts(row: Any) -> ReturnWithFacts:
             recent_returns_30d=int(row.returns_30d or 0),
             profile_risk_score=float(row.profile_risk_score) if row.profile_risk_score is not None else None,
             return_frequency=row.return_frequency,
-            fraud_indicators=dict(row.fraud_indicators or {}),
+            fraud_indicators=json_object(row.fraud_indicators),
             lists=[ListMatch(**m) for m in (row.lists or [])],
             band_override=row.override_band,
             override_reason=row.override_reason,

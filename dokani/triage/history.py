@@ -1,16 +1,18 @@
-"""The customer's history before each return, stored on the return: what the engine reads about earlier returns.
+"""The customer's history before each return, stored beside the return: what the engine reads about earlier returns.
 
-Each live return (not a chat-lab test return) keeps five counters, all about the same customer (email) in the same
-business and all as of the moment the return was asked for (``created_at``), so later events never change them:
+Table ``return_history`` (revision 0020) keeps, per live return (not a chat-lab test return), five counters, all
+about the same customer (email) in the same business and all as of the moment the return was asked for
+(``created_at``), so later events never change them:
 
-- ``history_returns``: earlier returns (ordered by ``created_at``, then ``id``);
-- ``history_returns_30d`` / ``_90d`` / ``_365d``: other returns asked in the 30 / 90 / 365 days up to this one;
-- ``history_denied``: earlier returns that had been denied by then (denied at or before this return was asked;
+- ``prior_returns``: earlier returns (ordered by ``created_at``, then ``id``);
+- ``prior_30d`` / ``prior_90d`` / ``prior_365d``: other returns asked in the 30 / 90 / 365 days up to this one;
+- ``prior_denied``: earlier returns that had been denied by then (denied at or before this return was asked;
   a denied return without ``denied_at`` counts as denied when it was decided, else when it was asked).
 
-Chat-lab test returns never count as anyone's history; their own counters stay NULL and are computed when read.
-A NULL counter (a return written by a path that does not fill them) is computed when read
-(``computed_sql``), with the same definition, from the customer's rows.
+A table of its own, not columns of ``return_requests``: filling it never rewrites a return (a return's version,
+which reviewers hand back when they decide, stays as it was; none of the return's many indexes is touched).
+Chat-lab test returns never count as anyone's history and have no row. A return without a row (written by a path
+that does not fill it) has its counters computed when read (``computed_sql``), with the same definition.
 
 ``fill_history_counters`` recomputes the counters of a business, of some customers, or of every business in one
 set-based UPDATE that writes only the rows whose counters differ. Triage calls it for the customers it triages; the
@@ -25,43 +27,43 @@ from uuid import UUID
 import psycopg
 from sqlalchemy import text
 
-COLUMNS = ("history_returns", "history_returns_30d", "history_returns_90d", "history_returns_365d", "history_denied")
-DAYS = {"history_returns_30d": 30, "history_returns_90d": 90, "history_returns_365d": 365}
+COLUMNS = ("prior_returns", "prior_30d", "prior_90d", "prior_365d", "prior_denied")
+DAYS = {"prior_30d": 30, "prior_90d": 90, "prior_365d": 365}
 # When a denied return counts as denied for the returns asked after it.
 DENIED_AT = "coalesce({d}.denied_at, {d}.admin_decision_at, {d}.created_at)"
 
 _FILL_SQL = """
-UPDATE public.return_requests t SET
-  history_returns = c.h_all, history_returns_30d = c.h_30, history_returns_90d = c.h_90,
-  history_returns_365d = c.h_365, history_denied = c.h_denied
+INSERT INTO public.return_history AS h
+  (return_id, business_id, prior_returns, prior_30d, prior_90d, prior_365d, prior_denied)
+SELECT w.id, w.business_id, w.h_all, w.h_30, w.h_90, w.h_365, coalesce(dn.n, 0)
 FROM (
-  SELECT w.id, w.h_all, w.h_30, w.h_90, w.h_365, coalesce(dn.n, 0) AS h_denied
-  FROM (
-    SELECT r.id,
-           count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at, r.id
-                          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS h_all,
-           count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
-                          RANGE BETWEEN INTERVAL '30 days' PRECEDING AND CURRENT ROW) - 1 AS h_30,
-           count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
-                          RANGE BETWEEN INTERVAL '90 days' PRECEDING AND CURRENT ROW) - 1 AS h_90,
-           count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
-                          RANGE BETWEEN INTERVAL '365 days' PRECEDING AND CURRENT ROW) - 1 AS h_365
-    FROM public.return_requests r
-    WHERE NOT r.is_test AND r.created_at IS NOT NULL {scope_r}
-  ) w
-  LEFT JOIN (
-    SELECT r.id, count(*) AS n
-    FROM public.return_requests r
-    JOIN public.return_requests d ON d.business_id = r.business_id AND d.customer_email = r.customer_email
-    WHERE NOT r.is_test AND r.created_at IS NOT NULL {scope_r}
-      AND NOT d.is_test AND d.status = 'denied' {scope_d}
-      AND (d.created_at, d.id) < (r.created_at, r.id) AND {denied_at} <= r.created_at
-    GROUP BY r.id
-  ) dn ON dn.id = w.id
-) c
-WHERE t.id = c.id
-  AND (t.history_returns, t.history_returns_30d, t.history_returns_90d, t.history_returns_365d, t.history_denied)
-      IS DISTINCT FROM (c.h_all, c.h_30, c.h_90, c.h_365, c.h_denied)
+  SELECT r.id, r.business_id,
+         count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at, r.id
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS h_all,
+         count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
+                        RANGE BETWEEN INTERVAL '30 days' PRECEDING AND CURRENT ROW) - 1 AS h_30,
+         count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
+                        RANGE BETWEEN INTERVAL '90 days' PRECEDING AND CURRENT ROW) - 1 AS h_90,
+         count(*) OVER (PARTITION BY r.business_id, r.customer_email ORDER BY r.created_at
+                        RANGE BETWEEN INTERVAL '365 days' PRECEDING AND CURRENT ROW) - 1 AS h_365
+  FROM public.return_requests r
+  WHERE NOT r.is_test AND r.created_at IS NOT NULL {scope_r}
+) w
+LEFT JOIN (
+  SELECT r.id, count(*) AS n
+  FROM public.return_requests r
+  JOIN public.return_requests d ON d.business_id = r.business_id AND d.customer_email = r.customer_email
+  WHERE NOT r.is_test AND r.created_at IS NOT NULL {scope_r}
+    AND NOT d.is_test AND d.status = 'denied' {scope_d}
+    AND (d.created_at, d.id) < (r.created_at, r.id) AND {denied_at} <= r.created_at
+  GROUP BY r.id
+) dn ON dn.id = w.id
+ON CONFLICT (return_id) DO UPDATE SET
+  prior_returns = excluded.prior_returns, prior_30d = excluded.prior_30d, prior_90d = excluded.prior_90d,
+  prior_365d = excluded.prior_365d, prior_denied = excluded.prior_denied
+WHERE (h.prior_returns, h.prior_30d, h.prior_90d, h.prior_365d, h.prior_denied)
+      IS DISTINCT FROM (excluded.prior_returns, excluded.prior_30d, excluded.prior_90d, excluded.prior_365d,
+                        excluded.prior_denied)
 """
 
 
@@ -82,7 +84,8 @@ def fill_sql(*, business: str | None = None, emails: str | None = None) -> str:
 
 def fill_history_counters(target: Any, business_id: UUID | str | None = None,
                           customer_emails: Iterable[str] | None = None) -> int:
-    """Recompute the stored history counters (of a business, and of some of its customers); rows written.
+    """Recompute the stored history counters (of a business, and of some of its customers); rows written
+    (``return_history`` rows created or changed: a second run writes none).
 
     `target` is a unit of work (``db.uow.UnitOfWork``: row-level security applies, so only rows the actor may
     update are written), a SQLAlchemy session or connection, or a psycopg connection (the seed's owner connection).
@@ -106,9 +109,9 @@ def computed_sql(column: str, r: str = "r") -> str:
     """A scalar subquery computing `column` for the return aliased `r` from the customer's rows (the definition)."""
     same = (f"e.business_id = {r}.business_id AND e.customer_email = {r}.customer_email AND NOT e.is_test "
             f"AND e.id <> {r}.id")
-    if column == "history_returns":
+    if column == "prior_returns":
         cond = f"(e.created_at, e.id) < ({r}.created_at, {r}.id)"
-    elif column == "history_denied":
+    elif column == "prior_denied":
         cond = (f"(e.created_at, e.id) < ({r}.created_at, {r}.id) AND e.status = 'denied' "
                 f"AND {DENIED_AT.format(d='e')} <= {r}.created_at")
     else:
@@ -116,6 +119,7 @@ def computed_sql(column: str, r: str = "r") -> str:
     return f"(SELECT count(*) FROM public.return_requests e WHERE {same} AND {cond})"
 
 
-def stored_or_computed(column: str, r: str = "r") -> str:
-    """The stored counter, or (NULL: never filled) the same value computed from the customer's rows."""
-    return f"coalesce({r}.{column}, {computed_sql(column, r)})"
+def stored_or_computed(column: str, r: str = "r", h: str = "h") -> str:
+    """The stored counter (``return_history`` aliased `h`, left-joined), or (no row) the same value computed from
+    the customer's rows."""
+    return f"coalesce({h}.{column}, {computed_sql(column, r)})"

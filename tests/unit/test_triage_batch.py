@@ -6,6 +6,7 @@ shared, and a class's first return stands for the others) close to every thresho
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from uuid import uuid4
@@ -27,6 +28,11 @@ FLAGS = ["address_mismatch", "velocity", "serial_mismatch"]
 THRESHOLDS = [0.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0]
 
 
+def _as_sent(value):
+    """JSON objects come from the facts query as text."""
+    return None if value is None else json.dumps(value)
+
+
 def _value():
     near = st.sampled_from(THRESHOLDS).flatmap(lambda t: st.sampled_from([t - 0.01, t, t + 0.01]))
     return st.one_of(near, st.floats(min_value=0, max_value=1200, allow_nan=False), st.none())
@@ -42,8 +48,9 @@ def rows(draw):
         customer_email="c@example.com", order_id="ORD-1",
         reason_for_return=draw(st.sampled_from(REASONS)),
         evidence_urls=draw(st.lists(st.sampled_from(URLS), max_size=3)),
-        fraud_flags=draw(st.dictionaries(st.sampled_from(FLAGS), st.sampled_from([True, False, 1, 0, "yes", None]),
-                                         max_size=3)) or draw(st.sampled_from([None, {}])),
+        fraud_flags=_as_sent(draw(st.dictionaries(st.sampled_from(FLAGS),
+                                                  st.sampled_from([True, False, 1, 0, "yes", None, [], [1]]), max_size=3))
+                             or draw(st.sampled_from([None, {}]))),
         request_value=draw(_value()), request_days=draw(st.none() | st.integers(0, 120)),
         request_category=draw(st.none() | st.sampled_from(KNOWN_CATEGORIES)),
         ai_recommendation=None, policy_version_used=None,
@@ -56,8 +63,8 @@ def rows(draw):
         order_known=known,
         profile_risk_score=draw(st.none() | st.floats(0, 1) | st.sampled_from([0.1, 0.35, 0.5, 0.85, 0.9])),
         return_frequency=None,
-        fraud_indicators=draw(st.dictionaries(st.sampled_from(["fraud_flags", "bracketing", "repeated_not_received"]),
-                                              st.booleans(), max_size=3)) or None,
+        fraud_indicators=_as_sent(draw(st.dictionaries(
+            st.sampled_from(["fraud_flags", "bracketing", "repeated_not_received"]), st.booleans(), max_size=3)) or None),
         lists=[{"list": k, "match": "email", "value": "c@example.com", "note": None, "expires_at": None} for k in lists]
         or None,
         override_band=draw(st.none() | st.sampled_from(["low", "medium", "high"])),
