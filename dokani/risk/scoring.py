@@ -4,9 +4,12 @@ One SQL statement scores a set of customers of one business (one customer, a lis
 them) from their history: returns by age, returns per order (``mock_orders``), refunded value, reason mix, claims
 soon after purchase, apparel returned late, bracketing, high-value returns, denials, fraud flags and open security
 events. Every factor (``dokani.risk.weights``) is stored with its amount, weight, contribution and evidence (return
-ids, security event ids) in ``behavior_patterns``; ``fraud_indicators`` holds the booleans the triage engine
-reads. The write is an ``INSERT ... ON CONFLICT DO UPDATE`` that changes a row only when the result differs, so
-recomputing twice in a row changes nothing (``last_updated`` is the time the score last changed).
+ids, security event ids) in ``behavior_patterns``; ``fraud_indicators``
+holds the booleans the triage engine reads. Beside them, ``score_inputs`` (revision 0016) is a fingerprint of
+everything the factors counted: a customer whose counts, evidence, score and indicators are what the last scoring
+found gets no new explanation built and no write. Changed profiles are written with one ``UPDATE ... FROM`` per range
+(new customers with an ``INSERT ... ON CONFLICT``), so recomputing twice in a row changes nothing (``last_updated``
+is the time the score last changed).
 """
 from __future__ import annotations
 
@@ -185,11 +188,15 @@ WITH base AS (
     WHERE m.order_id = r.order_id AND (m.business_id = r.business_id OR m.business_id IS NULL) LIMIT 1
   ) m ON true
   WHERE r.business_id = :b AND NOT r.is_test AND {s.replace('customer_email', 'r.customer_email')}
+  OFFSET 0
+),
+facts AS (  -- each return's facts as booleans, before any sort: the customer's words are not carried further
+  SELECT id, email, order_id, category, value, age_days, {per_return} FROM base
+  OFFSET 0
 ),
 rr AS (
-  SELECT id, email, order_id, value, age_days, {per_return},
-         count(*) OVER (PARTITION BY email, order_id, category) >= 2 AS is_brk  -- several of one kind from one order
-  FROM base
+  SELECT *, count(*) OVER (PARTITION BY email, order_id, category) >= 2 AS is_brk  -- several of one kind, one order
+  FROM facts
 ),
 agg AS (
   SELECT email, count(*) AS returns_all, count(*) FILTER (WHERE age_days <= 365) AS returns_365,
