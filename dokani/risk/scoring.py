@@ -314,15 +314,19 @@ def _boundaries(uow: UnitOfWork, business_id: UUID, chunk: int) -> tuple[list[st
     email, so customers without a profile yet are in a range too) and how many profiles there are.
 
     Read from the profiles' (business, email) index alone: a union with every return's email would cost seconds."""
-    emails = list(uow.session.execute(
-        text("SELECT customer_email FROM customer_risk_profiles WHERE business_id = :b ORDER BY customer_email"),
-        {"b": business_id},
-    ).scalars())
+    def every_nth(source: str) -> tuple[list[str], int]:
+        rows = uow.session.execute(
+            text(f"SELECT email, total FROM (SELECT email, row_number() OVER (ORDER BY email) AS n, "
+                 f"count(*) OVER () AS total FROM ({source}) e) t WHERE n % :chunk = 1 ORDER BY email"),
+            {"b": business_id, "chunk": chunk},
+        ).all()
+        return [r.email for r in rows], (rows[0].total if rows else 0)
+
+    emails, total = every_nth("SELECT customer_email AS email FROM customer_risk_profiles WHERE business_id = :b")
     if not emails:  # no profile yet: the returns' customers (rare: triage and the seed write profiles)
-        emails = list(uow.session.execute(
-            text("SELECT DISTINCT customer_email FROM return_requests WHERE business_id = :b AND NOT is_test "
-                 "ORDER BY customer_email"), {"b": business_id}).scalars())
-    return [""] + emails[chunk::chunk], len(emails)
+        emails, total = every_nth("SELECT DISTINCT customer_email AS email FROM return_requests "
+                                  "WHERE business_id = :b AND NOT is_test")
+    return [""] + emails[1:], total
 
 
 def recompute_business(uow: UnitOfWork, *, progress: Progress | None = None, chunk: int = 25_000) -> RecomputeSummary:
