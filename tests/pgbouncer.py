@@ -128,9 +128,11 @@ def main(argv: list[str]) -> int:
     try:
         env = {**os.environ, "TEST_PGBOUNCER_URL": bouncer.base_url}
         code = subprocess.call([sys.executable, "-m", "pytest", *(argv or ["tests/integration"])], env=env)
+        logins = sum(f"user={APP_ROLE}" in line and "login attempt" in line for line in bouncer.log().splitlines())
     finally:
         bouncer.stop()
-    print(f"through pgbouncer: pytest exited {code} after {time.monotonic() - started:.0f} s", flush=True)
+    print(f"through pgbouncer: pytest exited {code} after {time.monotonic() - started:.0f} s; "
+          f"{logins:,} connection(s) of {APP_ROLE} went through the pooler", flush=True)
     return code
 
 

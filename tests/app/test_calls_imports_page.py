@@ -7,6 +7,7 @@ import json
 import psycopg
 
 from db.demo import business
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 from tests.calls_fixtures import EL_AUDIO, EL_TRANSCRIPTION, TAVUS, file, import_files, payload
 from tests.conftest import actor_for
@@ -136,6 +137,10 @@ def test_an_admin_uploads_event_files_and_a_bad_one_imports_nothing(fresh_db):
     at.file_uploader(key="calls_upload").set_value(good)
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
+    no_exceptions(at)
+    assert any("waiting for a worker" in i.value for i in at.info) and calls_count() == 0  # queued
+    work_until_idle()
+    at.run()
     no_exceptions(at)
     assert any("2 event(s) imported" in s.value.replace("\\", "") for s in at.success)
     assert calls_count() == 2

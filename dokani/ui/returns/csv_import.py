@@ -34,6 +34,9 @@ def show(actor: Actor) -> None:
     if upload is None:
         show_import_job(actor)
         return
+    if _being_imported(actor, upload.getvalue()):  # this very file: its job's progress or result, not a preview
+        show_import_job(actor)
+        return
     preview = importers.preview_returns_csv(upload.getvalue())
     if preview.ok:
         with unit_of_work(actor) as uow:  # what only the database knows, before anything is called "ready"
@@ -90,6 +93,18 @@ def _import(actor: Actor, file_name: str, data: bytes) -> None:
     st.session_state[IMPORT_JOB] = job.lock_key
     if not created and job.live:
         st.info(f"{md(file_name)} is already being imported; its progress shows below.")
+
+
+def _being_imported(actor: Actor, data: bytes) -> bool:
+    """True when this session queued this file's import and it is waiting, running or done."""
+    from dokani.jobs.imports import RETURNS_KIND, returns_lock
+    from dokani.ui.jobs.panel import latest
+
+    lock = st.session_state.get(IMPORT_JOB)
+    if lock is None or lock != returns_lock(data):
+        return False
+    job = latest(actor, RETURNS_KIND, lock)
+    return job is not None and job.state != "failed"
 
 
 def show_import_job(actor: Actor) -> None:
