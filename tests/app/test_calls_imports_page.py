@@ -85,10 +85,13 @@ def test_admin_sets_a_secret_and_retries_a_failed_event(fresh_db):
     shutdown = copy.deepcopy(payload(TAVUS[-1]))
     shutdown["properties"].pop("replica_id")
     assert webhooks.receive("tavus", ATLAS, json.dumps(shutdown).encode()).status_code == 202
-    import_files(actor_for("atlas"), [file(TAVUS[0])])
     at = open_page("calls", slug="admin")
+    assert any("waiting for a worker" in t.value for t in at.text)  # stored and queued
+    work_until_idle()  # the worker cannot place it yet: failed, with why
+    import_files(actor_for("atlas"), [file(TAVUS[0])])
+    at.run()
     no_exceptions(at)
-    assert any("c7f3a9e21b04" in t.value for t in at.text)
+    assert any("c7f3a9e21b04" in t.value and "no earlier event" in t.value for t in at.text)
     next(b for b in at.button if b.label == "Retry").click().run()
     no_exceptions(at)
     assert any("processed" in s.value for s in at.success)
