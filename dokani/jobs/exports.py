@@ -3,7 +3,8 @@ for download when done (the Returns page; ``/exports/jobs/<job id>.csv`` streams
 
 The streamed route ``/exports/returns.csv`` stays for direct downloads; this one serves people the route cannot
 recognise (single sign-on sessions carry no console cookie) and exports too long for one request. The same
-filter exported twice while the first is live is one job; the file and the job's result are committed together.
+filter exported twice while the first is live is one job; the file and the job's result are committed together,
+and a new export of the same filter drops the files of the earlier ones.
 """
 from __future__ import annotations
 
@@ -44,9 +45,22 @@ def run_returns_export(actor: Actor, job: JobRecord, progress) -> None:
                 progress(min(total, state["batches"] * BATCH), total)
 
         stored = files.store(uow, "output", "returns.csv", pieces(), content_type="text/csv; charset=utf-8")
+        _drop_earlier_files(uow, job)
         records.finish(uow, job.id, {"file_id": stored.id, "rows": total, "bytes": stored.size_bytes,
                                      "file_name": "returns.csv"})
         uow.commit()
+
+
+def _drop_earlier_files(uow, job: JobRecord) -> None:
+    """The files of earlier exports of the same filter: superseded by this one (their links say so)."""
+    from sqlalchemy import text
+
+    earlier = uow.session.execute(text(
+        "SELECT (result->>'file_id')::bigint FROM background_jobs WHERE business_id = :b AND kind = :k "
+        "AND lock_key = :l AND id <> :id AND state = 'succeeded' AND result ? 'file_id'"),
+        {"b": uow.actor.business_id, "k": KIND, "l": job.lock_key, "id": job.id}).scalars().all()
+    for file_id in earlier:
+        files.delete(uow, file_id)
 
 
 def export_file(actor: Actor, job_id: int) -> files.JobFile | None:

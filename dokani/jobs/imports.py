@@ -17,7 +17,7 @@ import logging
 from sqlalchemy.exc import DBAPIError
 
 from db.uow import Actor, unit_of_work
-from dokani.errors import DokaniError, NotAllowed
+from dokani.errors import DokaniError, Invalid, NotAllowed
 from dokani.jobs import files, records
 from dokani.jobs.enqueue import queue
 from dokani.jobs.records import JobRecord
@@ -97,6 +97,9 @@ def run_returns_import(actor: Actor, job: JobRecord, progress) -> None:
     except DBAPIError as err:
         log.exception("returns import job %s refused by the database", job.id)
         raise DokaniError(REFUSED) from err
+    except Invalid as err:  # e.g. an order opened since the file was checked: say which
+        detail = err.problems.get("file")
+        raise Invalid(f"{err} {detail}." if detail else str(err), err.problems) from err
 
 
 def run_calls_import(actor: Actor, job: JobRecord, progress) -> None:

@@ -162,6 +162,7 @@ def test_a_returns_file_is_stored_imported_by_a_worker_once_and_its_copy_dropped
     work_until_idle()
     refused = _job(owner, third.id)
     assert refused.state == "failed" and "already have an open return" in refused.error
+    assert "line 2, order_id: order IMP-1 already has an open return" in refused.error  # which, line by line
     assert _imported(fresh_db) == 2500
 
 
@@ -291,6 +292,11 @@ def test_an_export_larger_than_a_chunk_is_stored_in_several(fresh_db, monkeypatc
     chunks = _one(fresh_db, "SELECT count(*) FROM job_file_chunks WHERE file_id = %s", stored.id)
     assert chunks == -(-stored.size_bytes // 4096) and chunks > 1
     assert sum(len(c) for c in exports.export_chunks(reviewer, stored.id)) == stored.size_bytes
+    newer, _ = exports.queue_returns_export(reviewer, ReturnQueueFilter())  # the same filter again, later
+    work_until_idle()
+    assert exports.export_file(reviewer, job.id) is None  # superseded: its file is dropped
+    assert _one(fresh_db, "SELECT count(*) FROM job_files WHERE purpose = 'output'") == 1
+    assert exports.export_file(reviewer, newer.id) is not None
 
 
 def test_another_business_cannot_read_a_stored_file(fresh_db):
