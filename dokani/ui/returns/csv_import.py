@@ -2,8 +2,9 @@
 
 Nothing is written unless every line passes; every problem of every line is listed (and offered as a CSV to
 download). The preview already asks the database which orders have an open return, so "ready" is only said of
-a file the import will take; Import checks that again, stores the file and queues its import on a background
-worker (``dokani.jobs.imports``), whose progress, result or failure (with a retry) shows below. The file name is the uploader's text: it goes through ``md`` before it is shown.
+a file the import will take; Import stores the file and queues its import on a background worker
+(``dokani.jobs.imports``, which checks it once more), whose progress, result or failure (with a retry) shows
+below. The file name is the uploader's text: it goes through ``md`` before it is shown.
 """
 from __future__ import annotations
 
@@ -72,19 +73,12 @@ def _show_preview(file_name: str, preview: importers.ImportPreview) -> None:
 
 
 def _import(actor: Actor, file_name: str, data: bytes) -> None:
-    """Check the file again against the database (an order may have been opened since the preview), then queue
-    its import: a worker writes every line in one transaction, and its progress shows below."""
+    """Store the file and queue its import (this run's preview, just above, already checked it against the
+    database): a worker checks it once more and writes every line in one transaction, its progress below."""
     from dokani.errors import DokaniError
     from dokani.jobs.imports import queue_returns_import
     from dokani.ui.errors import show_domain_error
 
-    preview = importers.preview_returns_csv(data)
-    if preview.ok:
-        with unit_of_work(actor) as uow:
-            preview = importers.check_open_returns(uow, preview)
-    if preview.issues:
-        _show_problems(file_name, preview)
-        return
     try:
         job, created = queue_returns_import(actor, file_name, data)
     except DokaniError as err:
