@@ -308,3 +308,18 @@ def test_another_business_cannot_read_a_stored_file(fresh_db):
 
         assert uow.session.execute(text("SELECT count(*) FROM job_file_chunks WHERE file_id = :f"),
                                    {"f": file_id}).scalar() == 0
+
+
+def test_a_viewer_cannot_store_a_file_nor_anyone_in_another_member_s_name(fresh_db):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from dokani.jobs import files
+
+    with unit_of_work(actor_for("atlas", "viewer")) as uow, pytest.raises(DBAPIError, match="row-level security"):
+        files.store(uow, "input", "x.csv", b"a,b\n")
+    owner, admin = actor_for("atlas", "owner"), actor_for("atlas", "admin")
+    with unit_of_work(admin) as uow, pytest.raises(DBAPIError, match="row-level security"):
+        uow.session.execute(text("INSERT INTO job_files (business_id, purpose, file_name, created_by) "
+                                 "VALUES (:b, 'input', 'x.csv', :u)"), {"b": ATLAS, "u": owner.user_id})
+    assert _one(fresh_db, "SELECT count(*) FROM job_files") == 0
