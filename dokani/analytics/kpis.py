@@ -11,6 +11,11 @@ Definitions:
 - refunded value: order value of approved and completed returns.
 - return rate: of the orders placed in the period (``mock_orders.purchase_date``), the share with a live return
   at any time (keyed on order dates, as Loop and AfterShip report it).
+
+Where a period is whole UTC days (the overview's, a snapshot's), the figures are sums of the summaries Postgres keeps
+current in every writer's transaction (revision 0019: ``return_daily_summary``, ``order_daily_summary``) and the
+time to decision reads the narrow ``return_decision_times``; any other period is recomputed from the returns
+(``*_from_returns``, also what the tests compare the summaries with).
 """
 from __future__ import annotations
 
@@ -95,8 +100,78 @@ class ReturnKpis(BaseModel):
     return_rate: Rate
 
 
+def whole_days(period: Period) -> bool:
+    """The period starts and ends on a UTC midnight: the daily summaries hold exactly its rows."""
+    return period.start.time() == time.min and period.end.time() == time.min
+
+
+def _day_params(uow: UnitOfWork, period: Period) -> dict:
+    return {"b": _business(uow), "start_day": period.start.date(), "end_day": period.end.date()}
+
+
 def compared_kpis(uow: UnitOfWork, period: Period) -> tuple[ReturnKpis, ReturnKpis]:
-    """KPIs of `period` and of the period of the same length before it, in one scan of the returns."""
+    """KPIs of `period` and of the period of the same length before it."""
+    if not whole_days(period):
+        return compared_kpis_from_returns(uow, period)
+    before = period.previous()
+    params = {**_day_params(uow, period), "start_day": before.start.date(), "split_day": period.start.date(),
+              "start": before.start, "split": period.start, "end": period.end,
+              "decided": list(DECIDED), "approved": list(APPROVED)}
+    s = uow.session
+    rows = {
+        r.current: r
+        for r in s.execute(
+            text(
+                """
+                SELECT s.day >= :split_day AS current, sum(s.returns) AS opened,
+                       coalesce(sum(s.returns) FILTER (WHERE s.status = ANY(:decided)), 0) AS decided,
+                       coalesce(sum(s.returns) FILTER (WHERE s.status = ANY(:approved)), 0) AS approved,
+                       coalesce(sum(s.returns) FILTER (WHERE s.status = 'denied'), 0) AS denied,
+                       coalesce(sum(s.order_value) FILTER (WHERE s.status = ANY(:approved)), 0) AS refunded
+                FROM return_daily_summary s
+                WHERE s.business_id = :b AND s.day >= :start_day AND s.day < :end_day
+                GROUP BY 1 HAVING sum(s.returns) > 0
+                """
+            ),
+            params,
+        )
+    }
+    times = {
+        r.current: r
+        for r in s.execute(
+            text(
+                """
+                SELECT t.created_at >= :split AS current,
+                       percentile_cont(0.5) WITHIN GROUP (ORDER BY t.hours) AS median_h,
+                       percentile_cont(0.9) WITHIN GROUP (ORDER BY t.hours) AS p90_h
+                FROM return_decision_times t
+                WHERE t.business_id = :b AND t.created_at >= :start AND t.created_at < :end
+                GROUP BY 1
+                """
+            ),
+            params,
+        )
+    }
+    orders = {
+        r.current: r
+        for r in s.execute(
+            text(
+                """
+                SELECT o.day >= :split_day AS current, sum(o.orders) AS orders, sum(o.returned_orders) AS returned
+                FROM order_daily_summary o
+                WHERE o.business_id = :b AND o.day >= :start_day AND o.day < :end_day
+                GROUP BY 1 HAVING sum(o.orders) > 0
+                """
+            ),
+            params,
+        )
+    }
+    return (_kpis(rows.get(True), orders.get(True), times.get(True)),
+            _kpis(rows.get(False), orders.get(False), times.get(False)))
+
+
+def compared_kpis_from_returns(uow: UnitOfWork, period: Period) -> tuple[ReturnKpis, ReturnKpis]:
+    """The same KPIs recomputed from the returns and orders themselves (any period)."""
     business_id = _business(uow)
     before = period.previous()
     params = {"b": business_id, "start": before.start, "split": period.start, "end": period.end,
@@ -139,21 +214,22 @@ def compared_kpis(uow: UnitOfWork, period: Period) -> tuple[ReturnKpis, ReturnKp
             params,
         )
     }
-    return _kpis(rows.get(True), orders.get(True)), _kpis(rows.get(False), orders.get(False))
+    return (_kpis(rows.get(True), orders.get(True), rows.get(True)),
+            _kpis(rows.get(False), orders.get(False), rows.get(False)))
 
 
-def _kpis(r, o) -> ReturnKpis:
-    opened = r.opened if r else 0
-    decided = r.decided if r else 0
-    approved = r.approved if r else 0
-    denied = r.denied if r else 0
-    n_orders = o.orders if o else 0
-    returned = o.returned if o else 0
+def _kpis(r, o, t) -> ReturnKpis:
+    opened = int(r.opened) if r else 0
+    decided = int(r.decided) if r else 0
+    approved = int(r.approved) if r else 0
+    denied = int(r.denied) if r else 0
+    n_orders = int(o.orders) if o else 0
+    returned = int(o.returned) if o else 0
     return ReturnKpis(
         opened=opened, decided=decided, approved=approved, denied=denied,
         approval=Rate(hits=approved, n=decided), denial=Rate(hits=denied, n=decided),
-        median_hours_to_decision=float(r.median_h) if r and r.median_h is not None else None,
-        p90_hours_to_decision=float(r.p90_h) if r and r.p90_h is not None else None,
+        median_hours_to_decision=float(t.median_h) if t and t.median_h is not None else None,
+        p90_hours_to_decision=float(t.p90_h) if t and t.p90_h is not None else None,
         refunded_value=float(r.refunded) if r else 0.0,
         orders=n_orders, returned_orders=returned, return_rate=Rate(hits=returned, n=n_orders),
     )
@@ -165,6 +241,23 @@ def _business(uow: UnitOfWork) -> UUID:
 
 def returns_per_day(uow: UnitOfWork, period: Period) -> pd.DataFrame:
     """Returns asked per day and status (for the trend chart)."""
+    if not whole_days(period):
+        return returns_per_day_from_returns(uow, period)
+    rows = uow.session.execute(
+        text(
+            """
+            SELECT s.day, coalesce(s.status, 'unknown') AS status, sum(s.returns)::bigint AS returns
+            FROM return_daily_summary s
+            WHERE s.business_id = :b AND s.day >= :start_day AND s.day < :end_day
+            GROUP BY 1, 2 HAVING sum(s.returns) > 0 ORDER BY 1, 2
+            """
+        ),
+        _day_params(uow, period),
+    ).all()
+    return pd.DataFrame(rows, columns=["day", "status", "returns"])
+
+
+def returns_per_day_from_returns(uow: UnitOfWork, period: Period) -> pd.DataFrame:
     rows = uow.session.execute(
         text(
             """
@@ -181,6 +274,26 @@ def returns_per_day(uow: UnitOfWork, period: Period) -> pd.DataFrame:
 
 
 def returns_by_category(uow: UnitOfWork, period: Period) -> pd.DataFrame:
+    """Returns asked per category: how many, approved (or completed), their order value."""
+    if not whole_days(period):
+        return returns_by_category_from_returns(uow, period)
+    rows = uow.session.execute(
+        text(
+            """
+            SELECT coalesce(s.category, 'unknown') AS category, sum(s.returns)::bigint AS returns,
+                   coalesce(sum(s.returns) FILTER (WHERE s.status IN ('approved', 'completed')), 0)::bigint AS approved,
+                   coalesce(sum(s.order_value), 0)::float AS value
+            FROM return_daily_summary s
+            WHERE s.business_id = :b AND s.day >= :start_day AND s.day < :end_day
+            GROUP BY 1 HAVING sum(s.returns) > 0 ORDER BY 2 DESC, 1
+            """
+        ),
+        _day_params(uow, period),
+    ).all()
+    return pd.DataFrame(rows, columns=["category", "returns", "approved", "value"])
+
+
+def returns_by_category_from_returns(uow: UnitOfWork, period: Period) -> pd.DataFrame:
     rows = uow.session.execute(
         text(
             """

@@ -6,18 +6,25 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from db.uow import unit_of_work
-from dokani.analytics.snapshots import snapshot_trend
+from db.engine import app_url
+from db.uow import Actor, unit_of_work
+from dokani.analytics.snapshots import SnapshotPoint, snapshot_trend
 
 KIND_LABELS = {"week": "Weeks", "month": "Months"}
+
+
+@st.cache_data(ttl=5, show_spinner=False, max_entries=1000)
+def _trend(actor: Actor, kind: str, count: int, database: str) -> list[SnapshotPoint]:
+    """Read on every rerun: kept for a few seconds per person (the actor is in the key) and database."""
+    with unit_of_work(actor) as uow:
+        return snapshot_trend(uow, kind, count)
 
 
 def show_snapshot_trend(actor, count: int = 12) -> None:
     st.subheader("Trend from snapshots")
     kind = st.segmented_control("Snapshots of", list(KIND_LABELS), default="week", format_func=KIND_LABELS.get,
                                 key="overview_snapshot_kind") or "week"
-    with unit_of_work(actor) as uow:
-        points = snapshot_trend(uow, kind, count)
+    points = _trend(actor, kind, count, app_url())
     present = [p for p in points if p.present]
     missing = [p for p in points if not p.present]
     if not present:

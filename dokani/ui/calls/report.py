@@ -1,4 +1,8 @@
-"""The calls report: filters, figures, calls per day and per persona, the paged list of calls."""
+"""The calls report: filters, figures, calls per day and per persona, the paged list of calls.
+
+What every rerun reads (the report, the persona names, the conversations) is kept for a few seconds per person
+(``CALLS_TTL_S``; the actor is in the cache key, so never across people or businesses) and database. The report
+reads the maintained ``call_facts`` (``dokani.calls.facts``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,9 +11,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from db.engine import read_engine
-from db.uow import unit_of_work
-from dokani.calls import analytics as calls
+from db.engine import app_url, read_engine, read_url
+from db.uow import Actor, unit_of_work
+from dokani.analytics.kpis import Period
+from dokani.calls import facts as calls
 from dokani.calls import outcomes
 from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
@@ -18,6 +23,7 @@ from dokani.ui.period import period_picker
 from dokani.labels import say
 
 PAGER = "calls"
+CALLS_TTL_S = 5
 CALL_STATUSES = ("completed", "in_progress", "failed", "abandoned")
 
 
@@ -38,8 +44,7 @@ EVALUATIONS = {"All": None, "successful": "success", "not successful": "failure"
 
 def call_filter(actor) -> CallFilter:
     """Period, provider, type, status, persona, evaluation; a changed filter starts the list at its first page."""
-    with unit_of_work(actor) as uow:
-        persona_names = dict(outcomes.personas(uow))
+    persona_names = dict(_personas(actor, app_url()))
     top = st.columns([3, 1, 1, 1])
     # a link from the overview's call tiles (?status=completed, ?evaluation=successful)
     if st.query_params.get("status") in CALL_STATUSES and "calls_status" not in st.session_state:
@@ -71,17 +76,46 @@ def call_filter(actor) -> CallFilter:
     return flt
 
 
-def read_calls(actor, flt: CallFilter) -> CallsReport:
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=100)
+def _personas(actor: Actor, database: str) -> list:
+    with unit_of_work(actor) as uow:
+        return outcomes.personas(uow)
+
+
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000)
+def read_conversations(actor: Actor, database: str) -> list[outcomes.ConversationRow]:
+    """Every channel's conversations, escalated first (the Conversations tab), kept for a few seconds."""
+    with unit_of_work(actor) as uow:
+        return outcomes.conversations(uow)
+
+
+def _period_key(period: Period) -> tuple[float, str]:
+    """A period's place in the cache key: its length and the day it ends (a rolling "last N days" ends now, which
+    moves every second; within the cache's few seconds it is the same period)."""
+    return (period.end - period.start).total_seconds(), period.end.date().isoformat()
+
+
+def read_calls(actor: Actor, flt: CallFilter) -> CallsReport:
+    """The report for `flt`, kept for ``CALLS_TTL_S`` seconds per person, filter, page and database."""
+    return _cached_report(actor, flt, pager.current_cursor(PAGER), read_url())
+
+
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000, hash_funcs={Period: _period_key})
+def _cached_report(actor: Actor, flt: CallFilter, cursor, database: str) -> CallsReport:
+    return read_calls_now(actor, flt, cursor)
+
+
+def read_calls_now(actor: Actor, flt: CallFilter, cursor=None) -> CallsReport:
     with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         return CallsReport(
             summary=calls.call_summary(uow, flt),
             per_day=calls.calls_per_day(uow, flt),
             personas=calls.quality_by_persona(uow, flt),
-            page=calls.list_calls(uow, flt, after=pager.current_cursor(PAGER)),
-            outcomes=outcomes.outcome_summary(uow, flt),
-            volume=outcomes.volume_by_outcome(uow, flt),
-            durations=outcomes.duration_distribution(uow, flt),
-            criteria=outcomes.criteria_pass_rates(uow, flt),
+            page=calls.list_calls(uow, flt, after=cursor),
+            outcomes=calls.outcome_summary(uow, flt),
+            volume=calls.volume_by_outcome(uow, flt),
+            durations=calls.duration_distribution(uow, flt),
+            criteria=calls.criteria_pass_rates(uow, flt),
         )
 
 
