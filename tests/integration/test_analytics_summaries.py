@@ -57,6 +57,16 @@ RECOMPUTED = {
              AND (CASE WHEN status = 'denied' THEN coalesce(admin_decision_at, denied_at)
                   ELSE coalesce(admin_decision_at, approved_at) END) IS NOT NULL""",
     ),
+    "return_decision_hours": (
+        "SELECT business_id, day, bucket, returns FROM return_decision_hours WHERE returns <> 0",
+        """SELECT business_id, CAST(created_at AS date), CAST(floor(extract(epoch FROM (CASE WHEN status = 'denied'
+                    THEN coalesce(admin_decision_at, denied_at) ELSE coalesce(admin_decision_at, approved_at) END)
+                    - created_at) / 3600.0) AS bigint), count(*)
+           FROM return_requests WHERE NOT is_test AND created_at IS NOT NULL AND status IN ('approved', 'denied', 'completed')
+             AND (CASE WHEN status = 'denied' THEN coalesce(admin_decision_at, denied_at)
+                  ELSE coalesce(admin_decision_at, approved_at) END) IS NOT NULL
+           GROUP BY 1, 2, 3""",
+    ),
     "order_daily_summary": (
         "SELECT business_id, day, orders, returned_orders FROM order_daily_summary WHERE orders <> 0 OR returned_orders <> 0",
         """SELECT o.business_id, CAST(o.purchase_date AS date), count(*), count(*) FILTER (WHERE EXISTS (
