@@ -8,16 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from db.engine import app_url, read_engine, read_url
 from db.uow import Actor, unit_of_work
-from dokani.analytics.kpis import Period
 from dokani.calls import facts as calls
 from dokani.calls import outcomes
 from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
+from dokani.ui.charts import bar
 from dokani.ui import pager
 from dokani.ui.period import period_picker
 from dokani.labels import say
@@ -89,20 +88,23 @@ def read_conversations(actor: Actor, database: str) -> list[outcomes.Conversatio
         return outcomes.conversations(uow)
 
 
-def _period_key(period: Period) -> tuple[float, str]:
-    """A period's place in the cache key: its length and the day it ends (a rolling "last N days" ends now, which
-    moves every second; within the cache's few seconds it is the same period)."""
-    return (period.end - period.start).total_seconds(), period.end.date().isoformat()
+def filter_key(flt: CallFilter) -> str:
+    """A filter's place in the cache key: its choices, the period's length and the day it ends (a rolling "last N
+    days" ends now, which moves every second; within the cache's few seconds it is the same period)."""
+    length = (flt.period.end - flt.period.start).total_seconds()
+    return f"{flt.model_dump_json(exclude={'period'})}|{length}|{flt.period.end.date()}"
 
 
 def read_calls(actor: Actor, flt: CallFilter) -> CallsReport:
     """The report for `flt`, kept for ``CALLS_TTL_S`` seconds per person, filter, page and database."""
-    return _cached_report(actor, flt, pager.current_cursor(PAGER), read_url())
+    cursor = pager.current_cursor(PAGER)
+    return _cached_report(actor, filter_key(flt), str(cursor), read_url(), flt, cursor)
 
 
-@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000, hash_funcs={Period: _period_key})
-def _cached_report(actor: Actor, flt: CallFilter, cursor, database: str) -> CallsReport:
-    return read_calls_now(actor, flt, cursor)
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000)
+def _cached_report(actor: Actor, key: str, cursor_key: str, database: str, _flt: CallFilter, _cursor) -> CallsReport:
+    """Keyed by the actor, `key` (``filter_key``), the page and the database; `_flt` / `_cursor` are not hashed."""
+    return read_calls_now(actor, _flt, _cursor)
 
 
 def read_calls_now(actor: Actor, flt: CallFilter, cursor=None) -> CallsReport:
@@ -140,7 +142,7 @@ def show_charts(per_day: pd.DataFrame, personas: pd.DataFrame) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Calls per day")
-        fig = px.bar(per_day, x="day", y="calls", color="provider", height=300)
+        fig = bar(per_day, "day", "calls", "provider", height=300)
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
         fmt.whole_counts(fig, per_day.groupby("day")["calls"].sum() if len(per_day) else [])
         st.plotly_chart(fig, width="stretch")
