@@ -1,7 +1,7 @@
 """Maintained summaries for the Overview and Calls pages: kept current by Postgres in the writer's own transaction.
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-03
 
 At a million returns the overview's figures took seconds when recomputed from ``return_requests`` on every rerun.
@@ -40,7 +40,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0019"
-down_revision = "0011"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
