@@ -3,7 +3,7 @@ and the indexes that rank, filter and count customers from them; what the risk r
 customers.
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-03
 
 - ``customer_risk_profiles.band_rank`` (2 high, 1 medium, 0 low, -1 never scored by the console), ``sort_score``
@@ -41,7 +41,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0016"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
