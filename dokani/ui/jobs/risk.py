@@ -9,7 +9,7 @@ from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.panel import show_job
 
 
-def show_risk_recompute(actor) -> None:
+def show_risk_recompute(actor, on_done=None) -> None:
     if st.button("Recompute scores", key="risk_recompute",
                  help="Rescore every customer of the business on a background worker (set-based in Postgres); "
                       "customers also refresh when one of their returns is triaged or decided."):
@@ -20,5 +20,8 @@ def show_risk_recompute(actor) -> None:
         else:
             if not created and job.live:
                 st.info(f"A risk recompute is already {job.state}; its progress shows below.")
-    show_job(actor, KIND, LOCK, unit="customers scored",
-             done_message=lambda job: (job.result or {}).get("summary") or "Scores recomputed.")
+    show_job(actor, KIND, LOCK, unit="customers scored", done_message=done_message, on_done=on_done)
+
+
+def done_message(job) -> str:
+    return (job.result or {}).get("summary") or "Scores recomputed."
