@@ -1,12 +1,11 @@
 """Calls: AI voice (ElevenLabs) and video (Tavus) calls — outcomes, quality, transcripts, imports and webhooks."""
 import streamlit as st
 
-from db.uow import unit_of_work
-from dokani.calls.outcomes import conversations
+from db.engine import app_url
 from dokani.ui.calls import admin
 from dokani.ui.calls.detail import show_call, show_call_record
 from dokani.ui.calls.outcomes import show_conversations, show_outcome_charts, show_outcome_figures
-from dokani.ui.calls.report import call_filter, read_calls, show_call_list, show_charts, show_figures
+from dokani.ui.calls.report import call_filter, read_calls, read_conversations, show_call_list, show_charts, show_figures
 from dokani.ui.context import current_actor
 
 actor = current_actor()
@@ -15,8 +14,7 @@ calls_tab, conversations_tab, import_tab = st.tabs(["Calls", "Conversations", "I
 with import_tab:
     admin.show(actor)
 with conversations_tab:
-    with unit_of_work(actor) as uow:
-        show_conversations(conversations(uow))
+    show_conversations(read_conversations(actor, app_url()))
 with calls_tab:
     flt = call_filter(actor)
     report = read_calls(actor, flt)

@@ -9,5 +9,9 @@
 - ``snapshots``: a week's or month's figures kept in ``business_analytics`` / ``agent_performance_logs``; the trend.
 - ``cli``: ``python -m dokani snapshot``.
 
+For whole UTC days every figure is a sum of the summaries Postgres keeps current in each writer's transaction
+(revision 0019: ``return_daily_summary``, ``return_rule_daily_summary``, ``return_decision_hours`` /
+``return_decision_times``, ``order_daily_summary``); other periods are recomputed from the returns (``*_from_returns``).
+
 Waiting and overdue are the Returns page's own figures (``dokani.returns.queue.queue_kpis``), never recomputed.
 """

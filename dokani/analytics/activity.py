@@ -1,7 +1,7 @@
 """The overview's figures beside the returns: persona suite pass rate, call success, calls linked to a return.
 
 - suite pass rate: scenario results (``persona_test_logs``, ``test_type = 'scenario'``) run in the period that passed.
-- call success and calls linked to a return: the Calls page's own figures (``dokani.calls.outcomes.outcome_summary``):
+- call success and calls linked to a return: the Calls page's own figures (``dokani.calls.facts.outcome_summary``):
   success over the calls the provider evaluated (``call_successful``), linked over all calls of the period
   (``call_return_links`` with a return).
 - open security events: unresolved now (a state; the Risk page lists them).
@@ -14,7 +14,7 @@ from sqlalchemy import text
 from db.uow import UnitOfWork
 from dokani.analytics.kpis import Period, Rate
 from dokani.calls.analytics import CallFilter
-from dokani.calls.outcomes import outcome_summary
+from dokani.calls.facts import outcome_summary
 from dokani.lab.suites import TEST_TYPE
 from dokani.returns.rows import acting_business
 

@@ -8,6 +8,10 @@ decisions are counted but stand outside the agreement rate.
 Override by rule reads the stored rule trace (``triage_details.rules_fired``): a ``pass`` clause pushes towards
 approval, a ``violation`` towards denial (``flag`` and ``info`` push neither way). A person overrode the rule when
 they decided the other way. Returns without a stored trace are counted, not guessed.
+
+For whole UTC days the figures are sums of ``return_daily_summary`` and ``return_rule_daily_summary`` (revision
+0019, kept current by Postgres in every writer's transaction); any other period is recomputed from the returns
+(``*_from_returns``).
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
-from dokani.analytics.kpis import Period, Rate
+from dokani.analytics.kpis import Period, Rate, whole_days
 from dokani.returns.filters import PERSON_DECIDED_SQL, RULES_FIRED_SQL
 from dokani.returns.rows import acting_business
 
@@ -56,11 +60,39 @@ class RuleOverrides(BaseModel):
 
 
 def _params(uow: UnitOfWork, period: Period) -> dict:
-    return {"b": acting_business(uow), "start": period.start, "end": period.end}
+    return {"b": acting_business(uow), "start": period.start, "end": period.end,
+            "start_day": period.start.date(), "end_day": period.end.date()}
+
+
+# Over the summaries: `s` a row of return_daily_summary, its recommendation standing for the return's.
+SUMMARY_PERIOD = "s.business_id = :b AND s.day >= :start_day AND s.day < :end_day"
+SUMMARY_DECISION = "s.person_decided AND s.status IN ('approved', 'denied', 'completed')"
+SUMMARY_OUTCOME = "CASE WHEN s.status = 'denied' THEN 'deny' ELSE 'approve' END"
+SUMMARY_AI_PUSHED = "CASE s.recommendation WHEN 'auto_approve' THEN 'approve' WHEN 'auto_deny' THEN 'deny' END"
 
 
 def agreement(uow: UnitOfWork, period: Period) -> Agreement:
+    if not whole_days(period):
+        return _agreement(agreement_rows_from_returns(uow, period))
     rows = uow.session.execute(
+        text(
+            f"""
+            SELECT coalesce(s.recommendation, 'not_triaged') AS rec, sum(s.returns) AS decisions,
+                   coalesce(sum(s.returns) FILTER (WHERE {SUMMARY_OUTCOME} = 'approve'), 0) AS approved,
+                   coalesce(sum(s.returns) FILTER (WHERE {SUMMARY_OUTCOME} = 'deny'), 0) AS denied,
+                   coalesce(sum(s.returns) FILTER (WHERE {SUMMARY_OUTCOME} = {SUMMARY_AI_PUSHED}), 0) AS agreed
+            FROM return_daily_summary s
+            WHERE {SUMMARY_PERIOD} AND {SUMMARY_DECISION}
+            GROUP BY 1 HAVING sum(s.returns) > 0
+            """
+        ),
+        _params(uow, period),
+    ).all()
+    return _agreement(rows)
+
+
+def agreement_rows_from_returns(uow: UnitOfWork, period: Period) -> list:
+    return uow.session.execute(
         text(
             f"""
             SELECT coalesce(r.ai_recommendation, 'not_triaged') AS rec, count(*) AS decisions,
@@ -74,24 +106,57 @@ def agreement(uow: UnitOfWork, period: Period) -> Agreement:
         ),
         _params(uow, period),
     ).all()
+
+
+def _agreement(rows: list) -> Agreement:
     found = {r.rec: r for r in rows}
     by_rec = []
     for rec in RECOMMENDATIONS:
         r = found.get(rec)
-        n, approved, denied, agreed = (r.decisions, r.approved, r.denied, r.agreed) if r else (0, 0, 0, 0)
+        n, approved, denied, agreed = (int(r.decisions), int(r.approved), int(r.denied), int(r.agreed)) if r else (0, 0, 0, 0)
         by_rec.append(RecommendationAgreement(
             recommendation=rec, decisions=n, approved=approved, denied=denied,
             agreement=None if rec == "human_review" else Rate(hits=agreed, n=n),
         ))
     pushed = [a for a in by_rec if a.agreement is not None]
     return Agreement(
-        person_decisions=sum(r.decisions for r in rows),
+        person_decisions=sum(int(r.decisions) for r in rows),
         overall=Rate(hits=sum(a.agreement.hits for a in pushed), n=sum(a.agreement.n for a in pushed)),
         by_recommendation=by_rec,
     )
 
 
 def rule_overrides(uow: UnitOfWork, period: Period) -> RuleOverrides:
+    if not whole_days(period):
+        return rule_overrides_from_returns(uow, period)
+    params = _params(uow, period)
+    rows = uow.session.execute(
+        text(
+            f"""
+            SELECT s.rule, s.outcome, {RULE_PUSHED.replace("c ->> 'outcome'", "s.outcome")} AS pushed,
+                   sum(s.returns) AS n,
+                   coalesce(sum(s.returns) FILTER (
+                     WHERE s.person_outcome <> {RULE_PUSHED.replace("c ->> 'outcome'", "s.outcome")}), 0) AS overridden
+            FROM return_rule_daily_summary s
+            WHERE {SUMMARY_PERIOD}
+            GROUP BY 1, 2, 3 HAVING sum(s.returns) > 0
+            """
+        ),
+        params,
+    ).all()
+    traced, untraced = uow.session.execute(
+        text(
+            f"""
+            SELECT coalesce(sum(s.returns) FILTER (WHERE s.traced), 0), coalesce(sum(s.returns) FILTER (WHERE NOT s.traced), 0)
+            FROM return_daily_summary s WHERE {SUMMARY_PERIOD} AND {SUMMARY_DECISION}
+            """
+        ),
+        params,
+    ).one()
+    return _rule_overrides(rows, int(traced), int(untraced))
+
+
+def rule_overrides_from_returns(uow: UnitOfWork, period: Period) -> RuleOverrides:
     params = _params(uow, period)
     rows = uow.session.execute(
         text(
@@ -118,15 +183,47 @@ def rule_overrides(uow: UnitOfWork, period: Period) -> RuleOverrides:
         ),
         params,
     ).one()
-    rules = [RuleOverride(rule=r.rule, outcome=r.outcome, pushed=r.pushed, overrides=Rate(hits=r.overridden, n=r.n))
-             for r in rows]
+    return _rule_overrides(rows, traced, untraced)
+
+
+def _rule_overrides(rows: list, traced: int, untraced: int) -> RuleOverrides:
+    rules = [RuleOverride(rule=r.rule, outcome=r.outcome, pushed=r.pushed,
+                          overrides=Rate(hits=int(r.overridden), n=int(r.n))) for r in rows]
     rules.sort(key=lambda x: (-(x.overrides.value or 0), -x.overrides.n, x.rule))
     return RuleOverrides(rules=rules, traced_decisions=traced, untraced_decisions=untraced)
 
 
+WEEKS = """
+  SELECT generate_series(date_trunc('week', CAST(:start AS timestamp)),
+                         CAST(:end AS timestamp) - interval '1 microsecond', interval '1 week') AS week
+"""
+
+
 def weekly_trend(uow: UnitOfWork, period: Period) -> pd.DataFrame:
     """Per week (Monday) of the period: person decisions, agreement with the AI where it pushed an outcome."""
+    if not whole_days(period):
+        return _weekly(weekly_rows_from_returns(uow, period))
     rows = uow.session.execute(
+        text(
+            f"""
+            WITH weeks AS ({WEEKS}), d AS (
+              SELECT date_trunc('week', CAST(s.day AS timestamp)) AS week, sum(s.returns) AS decisions,
+                     coalesce(sum(s.returns) FILTER (WHERE {SUMMARY_AI_PUSHED} IS NOT NULL), 0) AS pushed,
+                     coalesce(sum(s.returns) FILTER (WHERE {SUMMARY_OUTCOME} = {SUMMARY_AI_PUSHED}), 0) AS agreed
+              FROM return_daily_summary s WHERE {SUMMARY_PERIOD} AND {SUMMARY_DECISION} GROUP BY 1
+            )
+            SELECT w.week::date AS week, coalesce(d.decisions, 0)::bigint AS decisions,
+                   coalesce(d.pushed, 0)::bigint AS pushed, coalesce(d.agreed, 0)::bigint AS agreed
+            FROM weeks w LEFT JOIN d ON d.week = w.week ORDER BY 1
+            """
+        ),
+        _params(uow, period),
+    ).all()
+    return _weekly(rows)
+
+
+def weekly_rows_from_returns(uow: UnitOfWork, period: Period) -> list:
+    return uow.session.execute(
         text(
             f"""
             WITH weeks AS (
@@ -145,6 +242,9 @@ def weekly_trend(uow: UnitOfWork, period: Period) -> pd.DataFrame:
         ),
         _params(uow, period),
     ).all()
+
+
+def _weekly(rows: list) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["week", "decisions", "pushed", "agreed"])
     frame["overrode"] = frame["pushed"] - frame["agreed"]  # decided against the AI's approve / deny
     frame["agreement"] = [a / p if p else None for a, p in zip(frame["agreed"], frame["pushed"])]

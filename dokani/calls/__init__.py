@@ -1,6 +1,8 @@
 """Calls: AI voice (ElevenLabs) and video (Tavus) calls with customers.
 
 - ``analytics``: the calls summary for a period, the keyset-paged call list, one call with its transcript.
+- ``facts``: the same figures (and the outcomes') read from ``call_facts``, which Postgres keeps current (revision
+  0019): what the Calls page and the overview's call tiles read.
 - ``outcomes``: provider evaluation, criteria pass rates, cost, escalations, links; conversations of all channels.
 - ``elevenlabs`` / ``tavus``: provider payloads (pydantic) -> ``events_model.ImportEvent``.
 - ``importer``: files read and checked, the ``call_events`` ledger, imports all-or-nothing; ``resolve`` finds the

@@ -13,7 +13,6 @@ from db.uow import UnitOfWork
 from dokani import audit, limits
 from dokani.errors import Conflict, NotAllowed, NotFound
 from dokani.risk.bands import RISK_BANDS, RISK_BANDS_HELP, band_of  # noqa: F401  (re-exported: one definition)
-from dokani.risk.weights import SCORER_ID
 
 SEVERITIES = ("critical", "high", "medium", "low")
 CAN_RESOLVE = ("owner", "admin", "reviewer")
@@ -68,33 +67,48 @@ class CustomerRisk(BaseModel):
         return self.risk_score is not None
 
 
-# SQL over customer_risk_profiles p: the computed score (NULL when the console never scored the profile), the live
-# override, and the effective band's rank (2 high .. 0 low, -1 not scored).
-_SCORE = f"CASE WHEN p.behavior_patterns ->> 'model' = '{SCORER_ID}' THEN p.risk_score::float END"
-_OVERRIDE = ("(SELECT o.band FROM risk_band_overrides o WHERE o.business_id = p.business_id "
-             "AND lower(o.customer_email) = lower(p.customer_email) AND o.removed_at IS NULL "
-             "AND (o.expires_at IS NULL OR o.expires_at > timezone('utc', now())) ORDER BY o.created_at DESC LIMIT 1)")
-_BAND = (f"CASE WHEN {_SCORE} IS NULL THEN NULL WHEN {_SCORE} >= {RISK_BANDS['high'][0]} THEN 'high' "
-         f"WHEN {_SCORE} >= {RISK_BANDS['medium'][0]} THEN 'medium' ELSE 'low' END")
+# The ranking reads the columns revision 0016 generates on every profile: ``band_rank`` (2 high .. 0 low, -1 never
+# scored here), ``sort_score`` (the computed score, -1 when never scored) and ``returns_count`` (what the last scoring
+# counted), in the order of ``customer_risk_profiles_ranking_idx``. A live band override (a small table) is applied
+# when reading, so an override that expires needs no write: its customer simply ranks by the computed band again.
+_RANK_OF = {band: rank for rank, band in enumerate(("low", "medium", "high"))}
+_LIVE_OVERRIDES = """
+  live AS MATERIALIZED (  -- the business's live band overrides, one per customer (a small table)
+    SELECT DISTINCT ON (lower(o.customer_email)) lower(o.customer_email) AS email, o.band,
+           CASE o.band WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END AS rank
+    FROM risk_band_overrides o
+    WHERE o.business_id = :b AND o.removed_at IS NULL
+      AND (o.expires_at IS NULL OR o.expires_at > timezone('utc', now()))
+    ORDER BY lower(o.customer_email), o.created_at DESC, o.id DESC
+  )"""
+_BAND_OF_RANK = "CASE {r} WHEN 2 THEN 'high' WHEN 1 THEN 'medium' WHEN 0 THEN 'low' END"
 _LISTS = ("(SELECT coalesce(array_agg(DISTINCT l.list_kind), '{}') FROM risk_list_entries l "
           "WHERE l.business_id = p.business_id AND l.match_kind = 'email' AND l.value = lower(p.customer_email) "
           "AND l.removed_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now())))")
+_LIVE_RETURNS = ("(SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id "
+                 "AND r.customer_email = p.customer_email AND NOT r.is_test)")
 
 
 def risk_overview(uow: UnitOfWork) -> RiskOverview:
-    """Customers per effective band (override, else computed); profiles the console never scored counted apart."""
+    """Customers per effective band (override, else computed); profiles the console never scored counted apart.
+
+    The computed bands are counted from the ranking index alone; each live override then moves its customer."""
     s = uow.session
-    bands = s.execute(
+    counts = dict(s.execute(
         text(
             f"""
-            SELECT count(*) AS customers, count(*) FILTER (WHERE x.band IS NULL) AS not_scored,
-                   count(*) FILTER (WHERE x.band = 'low') AS low, count(*) FILTER (WHERE x.band = 'medium') AS medium,
-                   count(*) FILTER (WHERE x.band = 'high') AS high
-            FROM (SELECT coalesce({_OVERRIDE}, {_BAND}) AS band FROM customer_risk_profiles p WHERE p.business_id = :b) x
+            WITH {_LIVE_OVERRIDES},
+            moved AS (SELECT p.band_rank, o.rank FROM live o
+                      JOIN customer_risk_profiles p ON p.business_id = :b AND lower(p.customer_email) = o.email)
+            SELECT rank, sum(n)::bigint FROM (
+              SELECT band_rank AS rank, count(*) AS n FROM customer_risk_profiles WHERE business_id = :b GROUP BY 1
+              UNION ALL SELECT band_rank, -count(*) FROM moved GROUP BY 1
+              UNION ALL SELECT rank, count(*) FROM moved GROUP BY 1
+            ) t GROUP BY rank
             """
         ),
         {"b": uow.actor.business_id},
-    ).one()
+    ).all())
     events = s.execute(
         text(
             """
@@ -106,9 +120,9 @@ def risk_overview(uow: UnitOfWork) -> RiskOverview:
         {"b": uow.actor.business_id},
     ).all()
     return RiskOverview(
-        customers=bands.customers,
-        not_scored=bands.not_scored,
-        by_band={"low": bands.low, "medium": bands.medium, "high": bands.high},
+        customers=sum(counts.values()),
+        not_scored=counts.get(-1, 0),
+        by_band={band: counts.get(rank, 0) for band, rank in _RANK_OF.items()},
         open_events={sev: next((e.open for e in events if e.severity == sev), 0) for sev in SEVERITIES},
         resolved_events=sum(e.resolved for e in events),
     )
@@ -120,50 +134,72 @@ def risky_customers(
 ) -> CustomerPage:
     """Customers by effective risk (override, else computed band), then score, highest first; never-scored last.
 
-    Keyset-paginated on (band rank, score, email).
+    Keyset-paginated on (band rank, score, email): the customers without a live override are a backward walk of
+    the ranking index from the cursor; those with one (few) are ranked by the override's band; the page is the
+    first `limit` of both. Only the page's rows get their lists, override and live counts.
     """
-    clauses = ["TRUE"]
     params: dict[str, Any] = {"limit": limit + 1, "b": uow.actor.business_id}
+    computed = ["p.business_id = :b", "lower(p.customer_email) NOT IN (SELECT email FROM live)"]
+    overridden = ["TRUE"]
     if band in RISK_BANDS:
-        clauses.append("c.effective_band = :band")
-        params["band"] = band
+        computed.append("p.band_rank = :rank")
+        overridden.append("o.rank = :rank")
+        params["rank"] = _RANK_OF[band]
     elif band == "not scored":
-        clauses.append("c.effective_band IS NULL")
+        computed.append("p.band_rank = -1")
+        overridden.append("FALSE")  # an override always names a band
     if search:
         limits.check_text(search, "search", limits.MAX_SEARCH)  # a NUL byte would reach Postgres
-        clauses.append("c.customer_email ILIKE :search")
+        computed.append("p.customer_email ILIKE :search")
+        overridden.append("p.customer_email ILIKE :search")
         params["search"] = "%" + search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if list_kind:
-        clauses.append(":list = ANY(c.lists)")
+    source = "customer_risk_profiles p"
+    if list_kind:  # few customers are on a list: start from the list's entries
+        source = ("(SELECT DISTINCT l.value FROM risk_list_entries l WHERE l.business_id = :b AND l.list_kind = :list "
+                  "AND l.match_kind = 'email' AND l.removed_at IS NULL "
+                  "AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now()))) l "
+                  "JOIN customer_risk_profiles p ON p.business_id = :b AND lower(p.customer_email) = l.value")
+        overridden.append("lower(p.customer_email) IN (SELECT l.value FROM risk_list_entries l WHERE l.business_id = :b "
+                          "AND l.list_kind = :list AND l.match_kind = 'email' AND l.removed_at IS NULL "
+                          "AND (l.expires_at IS NULL OR l.expires_at > timezone('utc', now())))")
         params["list"] = list_kind
     if min_returns > 0:
-        clauses.append("c.returns >= :min_returns")
+        returns = f"coalesce(p.returns_count, {_LIVE_RETURNS})"  # never scored: counted now
+        computed.append(f"{returns} >= :min_returns")
+        overridden.append(f"{returns} >= :min_returns")
         params["min_returns"] = int(min_returns)
     if after is not None:
-        clauses.append("(c.rank, c.sort_score, c.customer_email) < (:after_rank, :after_score, :after_email)")
-        params.update(after_rank=after[0], after_score=after[1], after_email=after[2])
+        computed.append("(p.band_rank, p.sort_score, p.customer_email) < (:after_rank, :after_score, :after_email)")
+        overridden.append("(o.rank, p.sort_score, p.customer_email) < (:after_rank, :after_score, :after_email)")
+        params.update(after_rank=int(after[0]), after_score=float(after[1]), after_email=after[2])
     rows = uow.session.execute(
         text(
             f"""
-            SELECT * FROM (
-              SELECT p.customer_email, s.score AS risk_score, s.band, coalesce(s.override, s.band) AS effective_band,
-                     s.override IS NOT NULL AS overridden, {_LISTS} AS lists, p.return_frequency, p.last_updated,
-                     coalesce(CASE coalesce(s.override, s.band) WHEN 'high' THEN 2 WHEN 'medium' THEN 1
-                                                               WHEN 'low' THEN 0 END, -1) AS rank,
-                     coalesce(s.score, -1) AS sort_score,
-                     (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                        AND r.customer_email = p.customer_email AND NOT r.is_test) AS returns,
-                     (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
-                        AND r.customer_email = p.customer_email AND r.status = 'denied' AND NOT r.is_test) AS denied,
-                     (SELECT count(*) FROM security_events e WHERE e.business_id = p.business_id
-                        AND e.customer_email = p.customer_email AND NOT coalesce(e.resolved, false)) AS open_events
-              FROM customer_risk_profiles p
-              CROSS JOIN LATERAL (SELECT {_SCORE} AS score, {_BAND} AS band, {_OVERRIDE} AS override) s
-              WHERE p.business_id = :b
-            ) c
-            WHERE {' AND '.join(clauses)}
+            WITH {_LIVE_OVERRIDES},
+            ranked AS (
+              (SELECT p.customer_email, p.band_rank AS rank, p.sort_score FROM {source}
+               WHERE {' AND '.join(computed)}
+               ORDER BY p.band_rank DESC, p.sort_score DESC, p.customer_email DESC LIMIT :limit)
+              UNION ALL
+              (SELECT p.customer_email, o.rank, p.sort_score
+               FROM live o JOIN customer_risk_profiles p ON p.business_id = :b AND lower(p.customer_email) = o.email
+               WHERE {' AND '.join(overridden)}
+               ORDER BY o.rank DESC, p.sort_score DESC, p.customer_email DESC LIMIT :limit)
+            ),
+            page AS (SELECT * FROM ranked ORDER BY rank DESC, sort_score DESC, customer_email DESC LIMIT :limit)
+            SELECT p.customer_email, CASE WHEN p.band_rank >= 0 THEN p.sort_score END AS risk_score,
+                   {_BAND_OF_RANK.format(r="p.band_rank")} AS band,
+                   coalesce(o.band, {_BAND_OF_RANK.format(r="p.band_rank")}) AS effective_band,
+                   o.band IS NOT NULL AS overridden, {_LISTS} AS lists, p.return_frequency, p.last_updated,
+                   c.rank, c.sort_score, {_LIVE_RETURNS} AS returns,
+                   (SELECT count(*) FROM return_requests r WHERE r.business_id = p.business_id
+                      AND r.customer_email = p.customer_email AND r.status = 'denied' AND NOT r.is_test) AS denied,
+                   (SELECT count(*) FROM security_events e WHERE e.business_id = p.business_id
+                      AND e.customer_email = p.customer_email AND NOT coalesce(e.resolved, false)) AS open_events
+            FROM page c
+            JOIN customer_risk_profiles p ON p.business_id = :b AND p.customer_email = c.customer_email
+            LEFT JOIN live o ON o.email = lower(p.customer_email)
             ORDER BY c.rank DESC, c.sort_score DESC, c.customer_email DESC
-            LIMIT :limit
             """
         ),
         params,
@@ -172,7 +208,7 @@ def risky_customers(
     cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        cursor = (last["rank"], last["sort_score"], last["customer_email"])
+        cursor = (int(last["rank"]), float(last["sort_score"]), last["customer_email"])
     return CustomerPage(rows=customers, next_cursor=cursor)
 
 

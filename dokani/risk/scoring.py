@@ -4,13 +4,17 @@ One SQL statement scores a set of customers of one business (one customer, a lis
 them) from their history: returns by age, returns per order (``mock_orders``), refunded value, reason mix, claims
 soon after purchase, apparel returned late, bracketing, high-value returns, denials, fraud flags and open security
 events. Every factor (``dokani.risk.weights``) is stored with its amount, weight, contribution and evidence (return
-ids, security event ids) in ``behavior_patterns``; ``fraud_indicators`` holds the booleans the triage engine
-reads. The write is an ``INSERT ... ON CONFLICT DO UPDATE`` that changes a row only when the result differs, so
-recomputing twice in a row changes nothing (``last_updated`` is the time the score last changed).
+ids, security event ids) in ``behavior_patterns``; ``fraud_indicators``
+holds the booleans the triage engine reads. Beside them, ``score_inputs`` (revision 0016) is a fingerprint of
+everything the factors counted: a customer whose counts, evidence, score and indicators are what the last scoring
+found gets no new explanation built and no write. Changed profiles are written with one ``UPDATE ... FROM`` per range
+(new customers with an ``INSERT ... ON CONFLICT``), so recomputing twice in a row changes nothing (``last_updated``
+is the time the score last changed).
 """
 from __future__ import annotations
 
 import time
+import zlib
 from typing import Callable, Iterable
 from uuid import UUID
 
@@ -123,27 +127,46 @@ def _contribution(name: str) -> str:
 
 
 def _factor_json(name: str) -> str:
-    """The factor with its evidence, or NULL when it found nothing (most customers trip two or three factors)."""
+    """The factor with its evidence, or NULL when it found nothing (most customers trip two or three factors).
+
+    Built as ``json`` (text) and turned into ``jsonb`` once per customer: a ``jsonb_build_object`` per factor costs
+    several times more, for the same stored value."""
     count, ids, amount = _FACTOR_SQL[name]
     w = W.BY_NAME[name]
     evidence = f"coalesce(to_jsonb({ids}), '[]'::jsonb)" if ids else "'[]'::jsonb"
     events = "coalesce(to_jsonb(x.e_events), '[]'::jsonb)" if name == "open_events" else "'[]'::jsonb"
-    return (f"CASE WHEN ({amount}) > 0 THEN jsonb_build_object('name', {_q(name)}, 'amount', round(({amount})::numeric, 3), "
-            f"'count', {count}, 'weight', {w.weight}, 'cap', {w.cap}, 'contribution', c.{name}, 'returns', {evidence}, "
-            f"'events', {events}) END")
+    return (f"CASE WHEN ({amount}) > 0 THEN jsonb_build_object('name', {_q(name)}, "
+            f"'amount', round(({amount})::numeric, 3), 'count', {count}, 'weight', {w.weight}, 'cap', {w.cap}, "
+            f"'contribution', x.c_{name}, 'returns', {evidence}, 'events', {events}) END")
+
+
+# What the last scoring counted is stored as a 64-bit fingerprint (``score_inputs``) of every count and evidence id
+# behind the factors, seeded with the weights and the factors' SQL: a customer whose counts, evidence, score and
+# indicators are what they were gets no new explanation built (the costly part of a recompute) and no write.
+_INPUTS_SEED = zlib.crc32(repr((W.SCORER_ID, W.WEIGHTS, W.INDICATORS, _PER_RETURN, _FACTOR_SQL)).encode()) - 2**31
 
 
 def _scoring_sql(scope: str) -> str:
-    """The statement for the customers `scope` selects (a predicate on a column named ``customer_email``)."""
+    """The statement for the customers `scope` selects (a predicate on a column named ``customer_email``).
+
+    One pass over the customers' returns (read in email order from ``return_requests_customer_idx``, each return's
+    order found by its unique ``order_id``), one aggregate per customer with every factor's count and evidence,
+    the orders and open events of the same customers aggregated once each, and the customers' stored profiles read
+    once to compare. Only profiles whose result differs are written: one ``UPDATE ... FROM`` for the existing ones,
+    one ``INSERT ... ON CONFLICT`` for new customers (a profile created meanwhile by a triage is compared, too).
+    """
     per_customer = ",\n".join(
         f"count(*) FILTER (WHERE is_{key}) AS n_{key}, (array_agg(id ORDER BY id) FILTER (WHERE is_{key}))[1:50] AS e_{key}"
         for key in _PER_RETURN
     )
     per_return = ",\n".join(f"({cond}) AS is_{key}" for key, cond in _PER_RETURN.items())
-    contributions = ",\n".join(f"{_contribution(n)} AS {n}" for n in _FACTOR_SQL)
-    total = " + ".join(f"c.{n}" for n in _FACTOR_SQL)
+    contributions = ",\n".join(f"{_contribution(n)} AS c_{n}" for n in _FACTOR_SQL)
+    total = " + ".join(f"x.c_{n}" for n in _FACTOR_SQL)
     factors = ", ".join(_factor_json(n) for n in _FACTOR_SQL)
-    indicators = ", ".join(f"{_q(k)}, c.{v} > 0" for k, v in W.INDICATORS.items())
+    indicators = ", ".join(f"{_q(k)}, x.c_{v} > 0" for k, v in W.INDICATORS.items())
+    inputs = ", ".join(["x.returns_all", "x.returns_365", "x.orders", "x.refunded::text", "x.n_brk",
+                        "coalesce(x.e_brk::text, '')", "x.n_events", "coalesce(x.e_events::text, '')"]
+                       + [f"x.n_{k}, coalesce(x.e_{k}::text, '')" for k in _PER_RETURN])
     s = scope
     return f"""
 WITH base AS (
@@ -160,20 +183,28 @@ WITH base AS (
                            WHERE f.value NOT IN ('false', 'null', '0', '""', '[]', '{{}}'))
               ELSE false END AS flagged
   FROM return_requests r
-  LEFT JOIN mock_orders m ON m.order_id = r.order_id AND (m.business_id = r.business_id OR m.business_id IS NULL)
+  LEFT JOIN LATERAL (  -- the return's own order (order ids are unique): one index probe, not a scan of every order
+    SELECT m.order_value, m.product_category, m.purchase_date FROM mock_orders m
+    WHERE m.order_id = r.order_id AND (m.business_id = r.business_id OR m.business_id IS NULL) LIMIT 1
+  ) m ON true
   WHERE r.business_id = :b AND NOT r.is_test AND {s.replace('customer_email', 'r.customer_email')}
+  OFFSET 0
 ),
-rr AS MATERIALIZED (SELECT id, email, order_id, category, value, age_days, {per_return} FROM base),
+facts AS (  -- each return's facts as booleans, before any sort: the customer's words are not carried further
+  SELECT id, email, order_id, category, value, age_days, {per_return} FROM base
+  OFFSET 0
+),
+rr AS (
+  SELECT *, count(*) OVER (PARTITION BY email, order_id, category) >= 2 AS is_brk  -- several of one kind, one order
+  FROM facts
+),
 agg AS (
   SELECT email, count(*) AS returns_all, count(*) FILTER (WHERE age_days <= 365) AS returns_365,
          coalesce(sum(value) FILTER (WHERE is_refunded), 0) AS refunded,
-         {per_customer}
+         {per_customer},
+         count(DISTINCT order_id) FILTER (WHERE is_brk) AS n_brk,
+         (array_agg(id ORDER BY id) FILTER (WHERE is_brk))[1:50] AS e_brk
   FROM rr GROUP BY email
-),
-brk AS (  -- several returns of one kind of item from one order
-  SELECT email, count(DISTINCT order_id) AS n_brk, (array_agg(id ORDER BY id))[1:50] AS e_brk
-  FROM (SELECT email, order_id, id, count(*) OVER (PARTITION BY email, order_id, category) AS k FROM rr) t
-  WHERE k >= 2 GROUP BY email
 ),
 orders AS (
   SELECT customer_email AS email, count(DISTINCT order_id) AS orders FROM mock_orders
@@ -183,44 +214,72 @@ ev AS (
   SELECT customer_email AS email, count(*) AS n_events, (array_agg(id::text ORDER BY created_at, id))[1:50] AS e_events
   FROM security_events WHERE business_id = :b AND NOT coalesce(resolved, false) AND {s} GROUP BY 1
 ),
-customers AS (
-  SELECT email FROM agg
-  UNION SELECT customer_email FROM customer_risk_profiles WHERE business_id = :b AND {s}
-  UNION SELECT email FROM ev
+stored AS (
+  SELECT customer_email AS email, risk_score, return_frequency, fraud_indicators, score_inputs
+  FROM customer_risk_profiles WHERE business_id = :b AND {s}
 ),
-x AS (
-  SELECT cu.email, coalesce(a.returns_all, 0) AS returns_all, coalesce(a.returns_365, 0) AS returns_365,
-         coalesce(o.orders, 0) AS orders, coalesce(a.refunded, 0) AS refunded,
-         {", ".join(f"coalesce(a.n_{k}, 0) AS n_{k}, a.e_{k}" for k in _PER_RETURN)},
-         coalesce(b.n_brk, 0) AS n_brk, b.e_brk, coalesce(e.n_events, 0) AS n_events, e.e_events
-  FROM customers cu
-  LEFT JOIN agg a ON a.email = cu.email LEFT JOIN orders o ON o.email = cu.email
-  LEFT JOIN brk b ON b.email = cu.email LEFT JOIN ev e ON e.email = cu.email
+customers AS (SELECT email FROM agg UNION SELECT email FROM stored UNION SELECT email FROM ev),
+xs AS (
+  SELECT x.*, {contributions}, hashtextextended(concat_ws('|', {inputs}), {_INPUTS_SEED}) AS inputs
+  FROM (
+    SELECT cu.email, coalesce(a.returns_all, 0) AS returns_all, coalesce(a.returns_365, 0) AS returns_365,
+           coalesce(o.orders, 0) AS orders, coalesce(a.refunded, 0) AS refunded,
+           {", ".join(f"coalesce(a.n_{k}, 0) AS n_{k}, a.e_{k}" for k in _PER_RETURN)},
+           coalesce(a.n_brk, 0) AS n_brk, a.e_brk, coalesce(e.n_events, 0) AS n_events, e.e_events
+    FROM customers cu
+    LEFT JOIN agg a ON a.email = cu.email LEFT JOIN orders o ON o.email = cu.email
+    LEFT JOIN ev e ON e.email = cu.email
+    OFFSET 0  -- each contribution computed once per customer, not once per use
+  ) x
+  OFFSET 0
 ),
-scored AS (
-  SELECT x.email, least(1.0, {total}) AS risk_score, x.returns_365 AS return_frequency,
-         jsonb_build_object({indicators}) AS fraud_indicators,
+compared AS (  -- the cheap part of the result next to what is stored
+  SELECT x.*, least(1.0, {total}) AS risk_score, x.returns_365::int AS return_frequency,
+         jsonb_build_object({indicators}) AS fraud_indicators, st.email IS NOT NULL AS known,
+         st.risk_score AS old_score, st.return_frequency AS old_frequency, st.fraud_indicators AS old_indicators,
+         st.score_inputs AS old_inputs
+  FROM xs x LEFT JOIN stored st ON st.email = x.email
+  OFFSET 0
+),
+scored AS MATERIALIZED (  -- the explanation is built only where what was counted differs from the last scoring
+  SELECT x.email, x.known, x.risk_score, x.return_frequency, x.fraud_indicators, x.inputs,
          jsonb_build_object('model', {_q(W.SCORER_ID)}, 'returns', x.returns_all, 'returns_365d', x.returns_365,
                             'orders', x.orders, 'refunded_value', round(x.refunded::numeric, 2),
                             'factors', to_jsonb(array_remove(ARRAY[{factors}]::jsonb[], NULL)))
-           AS behavior_patterns
-  FROM x CROSS JOIN LATERAL (SELECT {contributions}) c
+           AS behavior_patterns,
+         x.old_score, x.old_frequency, x.old_indicators
+  FROM compared x
+  WHERE NOT x.known OR (x.old_score, x.old_frequency, x.old_indicators, x.old_inputs)
+                       IS DISTINCT FROM (x.risk_score, x.return_frequency, x.fraud_indicators, x.inputs)
 ),
-written AS (
-  INSERT INTO customer_risk_profiles AS p
-    (customer_email, business_id, risk_score, return_frequency, fraud_indicators, behavior_patterns, last_updated)
-  SELECT email, :b, risk_score, return_frequency, fraud_indicators, behavior_patterns, timezone('utc', now())
-  FROM scored
-  ON CONFLICT (business_id, customer_email) DO UPDATE SET
+updated AS (
+  UPDATE customer_risk_profiles p SET
+    risk_score = c.risk_score, return_frequency = c.return_frequency, fraud_indicators = c.fraud_indicators,
+    behavior_patterns = c.behavior_patterns, score_inputs = c.inputs,
+    last_updated = CASE WHEN c.differs THEN timezone('utc', now()) ELSE p.last_updated END
+  FROM (SELECT n.*, (n.old_score, n.old_frequency, n.old_indicators, o.behavior_patterns)
+                    IS DISTINCT FROM (n.risk_score, n.return_frequency, n.fraud_indicators, n.behavior_patterns) AS differs
+        FROM scored n JOIN customer_risk_profiles o ON o.business_id = :b AND o.customer_email = n.email
+        WHERE n.known) c
+  WHERE p.business_id = :b AND p.customer_email = c.email AND {s.replace('customer_email', 'p.customer_email')}
+  RETURNING c.differs
+),
+inserted AS (
+  INSERT INTO customer_risk_profiles AS p (customer_email, business_id, risk_score, return_frequency,
+                                           fraud_indicators, behavior_patterns, score_inputs, last_updated)
+  SELECT email, :b, risk_score, return_frequency, fraud_indicators, behavior_patterns, inputs, timezone('utc', now())
+  FROM scored WHERE NOT known
+  ON CONFLICT (business_id, customer_email) DO UPDATE SET  -- a triage created the profile meanwhile
     risk_score = excluded.risk_score, return_frequency = excluded.return_frequency,
     fraud_indicators = excluded.fraud_indicators, behavior_patterns = excluded.behavior_patterns,
-    last_updated = excluded.last_updated
+    score_inputs = excluded.score_inputs, last_updated = excluded.last_updated
   WHERE (p.risk_score, p.return_frequency, p.fraud_indicators, p.behavior_patterns)
         IS DISTINCT FROM (excluded.risk_score, excluded.return_frequency, excluded.fraud_indicators,
                           excluded.behavior_patterns)
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM scored) AS customers, (SELECT count(*) FROM written) AS written
+SELECT (SELECT count(*) FROM customers) AS customers,
+       (SELECT count(*) FILTER (WHERE differs) FROM updated) + (SELECT count(*) FROM inserted) AS written
 """
 
 
@@ -250,41 +309,36 @@ def refresh_customers(uow: UnitOfWork, emails: Iterable[str]) -> int:
     return int(row.written)
 
 
-def _boundaries(uow: UnitOfWork, business_id: UUID, chunk: int) -> list[str]:
-    """Every `chunk`-th customer email of the business, in order: the starts of the recompute's ranges."""
-    return list(uow.session.execute(
-        text(
-            """
-            SELECT email FROM (
-              SELECT email, row_number() OVER (ORDER BY email) AS n FROM (
-                SELECT customer_email AS email FROM return_requests WHERE business_id = :b AND NOT is_test
-                UNION SELECT customer_email FROM customer_risk_profiles WHERE business_id = :b
-                UNION SELECT customer_email FROM security_events
-                      WHERE business_id = :b AND customer_email IS NOT NULL) e
-            ) t WHERE n % :chunk = 1 ORDER BY email
-            """
-        ),
-        {"b": business_id, "chunk": chunk},
-    ).scalars())
+def _boundaries(uow: UnitOfWork, business_id: UUID, chunk: int) -> tuple[list[str], int]:
+    """The starts of the recompute's ranges (every `chunk`-th profile's email; the first range starts below every
+    email, so customers without a profile yet are in a range too) and how many profiles there are.
+
+    Read from the profiles' (business, email) index alone: a union with every return's email would cost seconds."""
+    def every_nth(source: str) -> tuple[list[str], int]:
+        rows = uow.session.execute(
+            text(f"SELECT email, total FROM (SELECT email, row_number() OVER (ORDER BY email) AS n, "
+                 f"count(*) OVER () AS total FROM ({source}) e) t WHERE n % :chunk = 1 ORDER BY email"),
+            {"b": business_id, "chunk": chunk},
+        ).all()
+        return [r.email for r in rows], (rows[0].total if rows else 0)
+
+    emails, total = every_nth("SELECT customer_email AS email FROM customer_risk_profiles WHERE business_id = :b")
+    if not emails:  # no profile yet: the returns' customers (rare: triage and the seed write profiles)
+        emails, total = every_nth("SELECT DISTINCT customer_email AS email FROM return_requests "
+                                  "WHERE business_id = :b AND NOT is_test")
+    return [""] + emails[1:], total
 
 
 def recompute_business(uow: UnitOfWork, *, progress: Progress | None = None, chunk: int = 25_000) -> RecomputeSummary:
-    """Rescore every customer of the current business, set-based, one range of `chunk` emails per statement;
-    one transaction with one audit row; `progress(done, total)` after each range (total: customers)."""
+    """Rescore every customer of the current business, set-based, one range of about `chunk` emails per statement;
+    one transaction with one audit row; `progress(done, total)` after each range (total: the profiles there were,
+    or the customers scored when that is more)."""
     business_id = _require(uow)
     started = time.perf_counter()
-    starts = _boundaries(uow, business_id, max(1, chunk))
-    total = (len(starts) - 1) * chunk if starts else 0
-    if starts:  # the last range is partial: count it exactly
-        total += int(uow.session.execute(
-            text("SELECT count(*) FROM (SELECT customer_email FROM return_requests WHERE business_id = :b "
-                 "AND NOT is_test AND customer_email >= :lo UNION SELECT customer_email FROM customer_risk_profiles "
-                 "WHERE business_id = :b AND customer_email >= :lo UNION SELECT customer_email FROM security_events "
-                 "WHERE business_id = :b AND customer_email >= :lo) t"),
-            {"b": business_id, "lo": starts[-1]},
-        ).scalar())
+    # sorts and hashes of a range stay in memory; the plan is the same for every range
+    uow.session.execute(text("SET LOCAL work_mem = '64MB'"))
+    starts, total = _boundaries(uow, business_id, max(1, chunk))
     summary = RecomputeSummary(business_id=business_id)
-    uow.session.execute(text("SET LOCAL work_mem = '128MB'"))  # sorts and hashes of a whole business stay in memory
     if progress:
         progress(0, total)
     for i, lo in enumerate(starts):

@@ -1,5 +1,8 @@
 """The overview's figures for a period: read in one unit of work, shown as tiles with the period before beside
-them; every tile links to the view behind it with the same filters."""
+them; every tile links to the view behind it with the same filters.
+
+What the page reads is kept for a few seconds per person (``OVERVIEW_TTL_S``; the actor is in the cache key, so never
+across people or businesses), and read again at once after this person's own decisions (the queue's generation)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +10,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from db.engine import read_engine
-from db.uow import unit_of_work
+from db.engine import read_engine, read_url
+from db.uow import Actor, unit_of_work
 from dokani.analytics import agreement as people_vs_ai
 from dokani.analytics import kpis as analytics
 from dokani.analytics.activity import Activity, activity
@@ -21,6 +24,9 @@ from dokani.ui import format as fmt
 from dokani.ui.accounts import preferences
 from dokani.ui.analytics.links import DECIDED, link, returns_link
 from dokani.ui.period import period_label
+from dokani.ui.returns.state import QUEUE_GENERATION
+
+OVERVIEW_TTL_S = 5
 
 
 @dataclass
@@ -41,8 +47,18 @@ def review_sla_hours() -> float:
     return float(st.session_state.get("returns_sla_hours") or preferences.current().review_sla_hours)
 
 
-def read_overview(actor, period: Period, sla_hours: float | None = None) -> OverviewFigures:
-    sla_hours = sla_hours or review_sla_hours()
+def read_overview(actor: Actor, period: Period, sla_hours: float | None = None) -> OverviewFigures:
+    """The overview's figures, kept for ``OVERVIEW_TTL_S`` seconds per person, period, SLA and database."""
+    return _cached_overview(actor, period, sla_hours or review_sla_hours(), st.session_state.get(QUEUE_GENERATION, 0),
+                            read_url())
+
+
+@st.cache_data(ttl=OVERVIEW_TTL_S, show_spinner=False, max_entries=1000)
+def _cached_overview(actor: Actor, period: Period, sla_hours: float, generation: int, database: str) -> OverviewFigures:
+    return read_overview_now(actor, period, sla_hours)
+
+
+def read_overview_now(actor: Actor, period: Period, sla_hours: float) -> OverviewFigures:
     with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         kpis, before = analytics.compared_kpis(uow, period)
         return OverviewFigures(

@@ -3,21 +3,28 @@ periods without one are named, never filled in."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
-from db.uow import unit_of_work
-from dokani.analytics.snapshots import snapshot_trend
+from db.engine import app_url
+from db.uow import Actor, unit_of_work
+from dokani.analytics.snapshots import SnapshotPoint, snapshot_trend
 
 KIND_LABELS = {"week": "Weeks", "month": "Months"}
+
+
+@st.cache_data(ttl=5, show_spinner=False, max_entries=1000)
+def _trend(actor: Actor, kind: str, count: int, database: str) -> list[SnapshotPoint]:
+    """Read on every rerun: kept for a few seconds per person (the actor is in the key) and database."""
+    with unit_of_work(actor) as uow:
+        return snapshot_trend(uow, kind, count)
 
 
 def show_snapshot_trend(actor, count: int = 12) -> None:
     st.subheader("Trend from snapshots")
     kind = st.segmented_control("Snapshots of", list(KIND_LABELS), default="week", format_func=KIND_LABELS.get,
                                 key="overview_snapshot_kind") or "week"
-    with unit_of_work(actor) as uow:
-        points = snapshot_trend(uow, kind, count)
+    points = _trend(actor, kind, count, app_url())
     present = [p for p in points if p.present]
     missing = [p for p in points if not p.present]
     if not present:
@@ -28,8 +35,10 @@ def show_snapshot_trend(actor, count: int = 12) -> None:
                            "approval %": None if p.approval_rate is None else round(100 * p.approval_rate, 1),
                            "agreement with the AI %": None if p.agreement is None else round(100 * p.agreement, 1),
                            "decisions behind agreement": p.agreement_n} for p in present])
-    fig = px.line(frame, x="period", y=["approval %", "agreement with the AI %"], markers=True, height=260)
-    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="", yaxis_range=[0, 100])
+    fig = go.Figure([go.Scatter(x=frame["period"].tolist(), y=frame[name].tolist(), name=name, mode="lines+markers")
+                     for name in ("approval %", "agreement with the AI %")])
+    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), legend_title_text="", yaxis_range=[0, 100],
+                      xaxis_title_text="period", yaxis_title_text="value")
     st.plotly_chart(fig, width="stretch", key="overview_snapshots")
     st.dataframe(frame, hide_index=True, width="stretch")
     if missing:

@@ -1,23 +1,28 @@
-"""The calls report: filters, figures, calls per day and per persona, the paged list of calls."""
+"""The calls report: filters, figures, calls per day and per persona, the paged list of calls.
+
+What every rerun reads (the report, the persona names, the conversations) is kept for a few seconds per person
+(``CALLS_TTL_S``; the actor is in the cache key, so never across people or businesses) and database. The report
+reads the maintained ``call_facts`` (``dokani.calls.facts``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from db.engine import read_engine
-from db.uow import unit_of_work
-from dokani.calls import analytics as calls
+from db.engine import app_url, read_engine, read_url
+from db.uow import Actor, unit_of_work
+from dokani.calls import facts as calls
 from dokani.calls import outcomes
 from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
+from dokani.ui.charts import bar
 from dokani.ui import pager
 from dokani.ui.period import period_picker
 from dokani.labels import say
 
 PAGER = "calls"
+CALLS_TTL_S = 5
 CALL_STATUSES = ("completed", "in_progress", "failed", "abandoned")
 
 
@@ -38,8 +43,7 @@ EVALUATIONS = {"All": None, "successful": "success", "not successful": "failure"
 
 def call_filter(actor) -> CallFilter:
     """Period, provider, type, status, persona, evaluation; a changed filter starts the list at its first page."""
-    with unit_of_work(actor) as uow:
-        persona_names = dict(outcomes.personas(uow))
+    persona_names = dict(_personas(actor, app_url()))
     top = st.columns([3, 1, 1, 1])
     # a link from the overview's call tiles (?status=completed, ?evaluation=successful)
     if st.query_params.get("status") in CALL_STATUSES and "calls_status" not in st.session_state:
@@ -71,17 +75,49 @@ def call_filter(actor) -> CallFilter:
     return flt
 
 
-def read_calls(actor, flt: CallFilter) -> CallsReport:
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=100)
+def _personas(actor: Actor, database: str) -> list:
+    with unit_of_work(actor) as uow:
+        return outcomes.personas(uow)
+
+
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000)
+def read_conversations(actor: Actor, database: str) -> list[outcomes.ConversationRow]:
+    """Every channel's conversations, escalated first (the Conversations tab), kept for a few seconds."""
+    with unit_of_work(actor) as uow:
+        return outcomes.conversations(uow)
+
+
+def filter_key(flt: CallFilter) -> str:
+    """A filter's place in the cache key: its choices, the period's length and the day it ends (a rolling "last N
+    days" ends now, which moves every second; within the cache's few seconds it is the same period)."""
+    length = (flt.period.end - flt.period.start).total_seconds()
+    return f"{flt.model_dump_json(exclude={'period'})}|{length}|{flt.period.end.date()}"
+
+
+def read_calls(actor: Actor, flt: CallFilter) -> CallsReport:
+    """The report for `flt`, kept for ``CALLS_TTL_S`` seconds per person, filter, page and database."""
+    cursor = pager.current_cursor(PAGER)
+    return _cached_report(actor, filter_key(flt), str(cursor), read_url(), flt, cursor)
+
+
+@st.cache_data(ttl=CALLS_TTL_S, show_spinner=False, max_entries=1000)
+def _cached_report(actor: Actor, key: str, cursor_key: str, database: str, _flt: CallFilter, _cursor) -> CallsReport:
+    """Keyed by the actor, `key` (``filter_key``), the page and the database; `_flt` / `_cursor` are not hashed."""
+    return read_calls_now(actor, _flt, _cursor)
+
+
+def read_calls_now(actor: Actor, flt: CallFilter, cursor=None) -> CallsReport:
     with unit_of_work(actor, read_engine()) as uow:  # read-only: a replica when DATABASE_READ_URL is set
         return CallsReport(
             summary=calls.call_summary(uow, flt),
             per_day=calls.calls_per_day(uow, flt),
             personas=calls.quality_by_persona(uow, flt),
-            page=calls.list_calls(uow, flt, after=pager.current_cursor(PAGER)),
-            outcomes=outcomes.outcome_summary(uow, flt),
-            volume=outcomes.volume_by_outcome(uow, flt),
-            durations=outcomes.duration_distribution(uow, flt),
-            criteria=outcomes.criteria_pass_rates(uow, flt),
+            page=calls.list_calls(uow, flt, after=cursor),
+            outcomes=calls.outcome_summary(uow, flt),
+            volume=calls.volume_by_outcome(uow, flt),
+            durations=calls.duration_distribution(uow, flt),
+            criteria=calls.criteria_pass_rates(uow, flt),
         )
 
 
@@ -106,7 +142,7 @@ def show_charts(per_day: pd.DataFrame, personas: pd.DataFrame) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Calls per day")
-        fig = px.bar(per_day, x="day", y="calls", color="provider", height=300)
+        fig = bar(per_day, "day", "calls", "provider", height=300)
         fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
         fmt.whole_counts(fig, per_day.groupby("day")["calls"].sum() if len(per_day) else [])
         st.plotly_chart(fig, width="stretch")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from db.uow import unit_of_work
+from db.engine import app_url
+from db.uow import Actor, unit_of_work
 from dokani.risk import profiles as risk
 from dokani.risk.bands import NOT_SCORED
 from dokani.risk.lists import LIST_KINDS, LIST_LABELS
@@ -12,11 +13,22 @@ from dokani.ui import format as fmt
 from dokani.ui import pager
 from dokani.ui.links import review_link
 from dokani.ui.risk.lists import show_lists_and_overrides
+from dokani.ui.risk.overview import generation
 from dokani.ui.risk.words import factor_lines, patterns_sentence
 from dokani.ui.text import plain
 
 PAGER = "risk"
 BANDS = ["All", "high", "medium", "low", "not scored"]
+
+
+@st.cache_data(ttl=5, show_spinner=False, max_entries=1000)
+def _customers(actor: Actor, band: str | None, search: str | None, list_kind: str | None, min_returns: int,
+               after: tuple | None, generation: int, database: str) -> risk.CustomerPage:
+    """The page of customers, read on every rerun: kept for a few seconds per person, filter and database (the
+    actor is in the key, so never across people or businesses); `generation` moves after this person's changes."""
+    with unit_of_work(actor) as uow:
+        return risk.risky_customers(uow, band=band, search=search, list_kind=list_kind, min_returns=min_returns,
+                                    after=after)
 
 
 def show_customers_tab(actor) -> None:
@@ -31,10 +43,9 @@ def show_customers_tab(actor) -> None:
     if st.session_state.get("risk_filter_key") != filter_key:
         st.session_state["risk_filter_key"] = filter_key
         pager.reset(PAGER)
-    with unit_of_work(actor) as uow:
-        page = risk.risky_customers(uow, band=None if band == "All" else band, search=search or None,
-                                    list_kind=None if on_list == "Any" else on_list, min_returns=int(min_returns),
-                                    after=pager.current_cursor(PAGER))
+    cursor = pager.current_cursor(PAGER)
+    page = _customers(actor, None if band == "All" else band, search or None, None if on_list == "Any" else on_list,
+                      int(min_returns), tuple(cursor) if cursor else None, generation(), app_url())
     if not page.rows:
         st.caption("No customers match.")
         return

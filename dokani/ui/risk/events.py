@@ -10,7 +10,7 @@ from dokani.risk import events as inbox
 from dokani.risk import profiles as risk
 from dokani.ui.errors import show_domain_error
 from dokani.ui.links import review_link
-from dokani.ui.risk.overview import FLASH
+from dokani.ui.risk.overview import changed
 
 VIEW = "risk_view"
 GOTO = "risk_goto_customer"
@@ -78,8 +78,8 @@ def _resolve_form(actor, open_events, labels, chosen) -> None:
             try:
                 with unit_of_work(actor) as uow:
                     out = inbox.resolve_events(uow, [open_events.loc[i, "id"] for i in picked], note or None)
-                st.session_state[FLASH] = f"Resolved {out.resolved} event(s)." + (
-                    " Not resolved: " + "; ".join(out.problems) if out.problems else "")
+                changed(f"Resolved {out.resolved} event(s)." + (
+                    " Not resolved: " + "; ".join(out.problems) if out.problems else ""))
                 # the view is a keyed widget: it keeps this inbox open across the rerun
                 st.rerun()
             except DokaniError as err:

@@ -12,7 +12,7 @@ from dokani.errors import DokaniError
 from dokani.risk import lists
 from dokani.risk.bands import RISK_BANDS
 from dokani.ui.errors import show_domain_error
-from dokani.ui.risk.overview import FLASH
+from dokani.ui.risk.overview import changed
 
 
 def _expiry(prefix: str, disabled: bool) -> datetime | None:
@@ -71,7 +71,7 @@ def _act(actor, change, done: str) -> None:
     try:
         with unit_of_work(actor) as uow:
             change(uow)
-        st.session_state[FLASH] = done
+        changed(done)
         st.rerun()
     except DokaniError as err:
         show_domain_error(err)

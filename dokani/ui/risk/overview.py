@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.uow import unit_of_work
+from db.engine import app_url
+from db.uow import Actor, unit_of_work
 from dokani.risk import profiles as risk
 from dokani.risk.profiles import RISK_BANDS_HELP, RiskOverview
 from dokani.ui import format as fmt
 
 FLASH = "risk_flash"
+GENERATION = "risk_generation"  # moves after this person's own changes on the page: their next read is fresh
 
 
 def show_flash() -> None:
@@ -16,9 +18,27 @@ def show_flash() -> None:
         st.success(flash)
 
 
-def read_overview(actor) -> RiskOverview:
+def changed(message: str) -> None:
+    """After a change this person made (a list entry, an override, a recompute, resolved events): say what it did,
+    and read the figures and the list again on the next run instead of the few seconds old ones."""
+    st.session_state[FLASH] = message
+    st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+def generation() -> int:
+    return st.session_state.get(GENERATION, 0)
+
+
+@st.cache_data(ttl=5, show_spinner=False, max_entries=1000)
+def _overview(actor: Actor, generation: int, database: str) -> RiskOverview:
+    """The band and event figures, read on every rerun: kept for a few seconds per person and database (the actor
+    is in the key, so never across people or businesses); `generation` moves after this person's own changes."""
     with unit_of_work(actor) as uow:
         return risk.risk_overview(uow)
+
+
+def read_overview(actor: Actor) -> RiskOverview:
+    return _overview(actor, generation(), app_url())
 
 
 def show_overview(overview: RiskOverview) -> None:
@@ -36,25 +56,16 @@ def show_overview(overview: RiskOverview) -> None:
 
 
 def show_recompute(actor) -> None:
-    """Rescore every customer of the business now (owners, admins, reviewers)."""
-    from dokani.errors import DokaniError
-    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
-    from dokani.ui.errors import show_domain_error
+    """Rescore every customer of the business as a background job (owners, admins, reviewers), shown live."""
+    from dokani.risk.scoring import CAN_RECOMPUTE
+    from dokani.ui.jobs.risk import done_message, show_risk_recompute
 
-    if actor.role not in CAN_RECOMPUTE:
-        return
-    if st.button("Recompute every customer's score", key="risk_recompute",
-                 help="Set-based in Postgres; customers also refresh when one of their returns is triaged or decided."):
-        try:
-            with st.status("Scoring customers…") as status:
-                bar = st.progress(0.0)
-                with unit_of_work(actor) as uow:
-                    summary = recompute_business(uow, progress=lambda d, t: bar.progress(min(1.0, d / max(1, t))))
-                status.update(label=summary.describe(), state="complete")
-            st.session_state[FLASH] = summary.describe()
-            st.rerun()
-        except DokaniError as err:
-            show_domain_error(err)
+    def recomputed(job) -> None:  # the figures above were read before it ended: read them again, now
+        changed(done_message(job))
+        st.rerun()
+
+    if actor.role in CAN_RECOMPUTE:
+        show_risk_recompute(actor, on_done=recomputed)
 
 
 def show_weights() -> None:
