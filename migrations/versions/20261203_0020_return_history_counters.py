@@ -1,7 +1,7 @@
 """The customer's history before each return, stored beside the return, so a backtest reads it instead of computing it.
 
 Revision ID: 0020
-Revises: 0011
+Revises: 0016
 Create Date: 2026-12-03
 
 The triage engine reads, for each return, the customer's earlier returns, their earlier denied returns and their
@@ -16,9 +16,6 @@ A table of its own rather than columns of ``return_requests``: filling a million
 narrow rows with one index, instead of rewriting a million wide rows and every one of their twenty indexes, and it
 never changes a return's version (``xmin``), which reviewers hand back when they decide.
 
-Also an index of security events by customer: a decision rescores its one customer, and read every open event of
-the business to find theirs.
-
 Row-level security as for the business's other tables: every member reads; owners, admins and reviewers (who triage)
 write.
 """
@@ -28,7 +25,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision = "0020"
-down_revision = "0011"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -73,15 +70,10 @@ def upgrade() -> None:
     # The customer's rows in time order: what a counter read without a row is computed from.
     _x("CREATE INDEX IF NOT EXISTS return_requests_customer_history_idx "
        "ON public.return_requests (business_id, customer_email, created_at, id) WHERE NOT is_test")
-    # A decision rescores its one customer (dokani.risk.scoring): their open security events by email, not every
-    # event of the business filtered (15 ms of a decision's 30 at a million returns).
-    _x("CREATE INDEX IF NOT EXISTS security_events_customer_idx "
-       "ON public.security_events (business_id, customer_email)")
     _x("SET LOCAL work_mem = '256MB'")  # the backfill's sort of every return stays in memory
     fill_history_counters(op.get_bind())  # as the owner: every business, no row-level security in the way
 
 
 def downgrade() -> None:
-    _x("DROP INDEX IF EXISTS public.security_events_customer_idx")
     _x("DROP INDEX IF EXISTS public.return_requests_customer_history_idx")
     _x("DROP TABLE IF EXISTS public.return_history")
