@@ -71,6 +71,13 @@ def _active_policy_id() -> int:
         return load_policy(uow.session, business("atlas").business_id).id
 
 
+def _returns_since(since) -> int:
+    from dokani.triage.facts import count_returns
+
+    with unit_of_work(_actor()) as uow:
+        return count_returns(uow.session, business("atlas").business_id, since=since)
+
+
 def _customers_of_atlas() -> int:
     """The customers a recompute scores: everyone with a return, a risk profile or a security event there."""
     from sqlalchemy import text
@@ -116,8 +123,15 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     public_id = _first_pending_public_id()
     yield "returns: review panel detail", _in_uow(lambda u: return_detail(u, public_id))
     policy_id = _active_policy_id()
-    since = datetime.utcnow() - timedelta(days=30)
-    yield "policies: backtest last 30 days (no store)", _in_uow(
+    # Target: a backtest over at least 100,000 returns in 3 s; the period is widened until it holds that many.
+    days, replayed = 30, 0
+    while True:
+        since = datetime.utcnow() - timedelta(days=days)
+        replayed = _returns_since(since)
+        if replayed >= 100_000 or days >= 3650:
+            break
+        days *= 2
+    yield f"policies: backtest last {days} days ({replayed:,} returns, no store)", _in_uow(
         lambda u: backtest.backtest_policy(u, policy_id, since=since, store=False))
 
     period = analytics.Period.last_days(365)

@@ -1,7 +1,7 @@
 """Backtest a policy version: replay it over a business's past returns with the shared triage engine.
 
-Each return in the chosen period is evaluated twice with ``dokani.triage.engine.evaluate`` on the same facts
-(``dokani.triage.facts``): once under the baseline version (the active one unless another is chosen; for the active version itself, the
+Each return in the chosen period is evaluated twice by the shared engine on the same facts
+(``dokani.triage.facts``; ``dokani.triage.batch`` runs ``evaluate`` once per class of returns that decide alike): once under the baseline version (the active one unless another is chosen; for the active version itself, the
 one it replaced) and
 once under the candidate. The result counts the outcomes that change (approve / deny / review, in every
 direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
@@ -18,15 +18,15 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from db.uow import UnitOfWork
 from dokani import audit
 from dokani.errors import Invalid, NotFound
 from dokani.models import Policy, PolicyBacktest
 from dokani.policies.rules import PolicyRules, validate_rules
-from dokani.triage.facts import count_returns, iter_facts
-from dokani.triage.engine import evaluate
+from dokani.triage.batch import BatchEvaluator
+from dokani.triage.facts import count_returns, iter_rows
 
 OUTCOMES = ("approve", "deny", "review")
 _OUTCOME = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
@@ -80,12 +80,6 @@ def _rules_of(row: Policy) -> PolicyRules:
     return model
 
 
-def _refund(outcome: str, value: float, rules: PolicyRules, category: str | None) -> float:
-    if outcome != "approve":
-        return 0.0
-    return value * (1 - rules.restocking_fee_pct(category) / 100)
-
-
 def _load(uow: UnitOfWork, policy_id: int) -> Policy:
     row = uow.session.scalar(select(Policy).where(Policy.id == policy_id, Policy.business_id == uow.actor.business_id))
     if row is None:
@@ -122,27 +116,42 @@ def default_baseline(versions: Sequence[Any], candidate_id: int) -> int | None:
 
 
 class _Tally:
-    """What the replay has counted so far: outcomes under each version, changes, refunds, a sample of flips."""
+    """What the replay has counted so far: outcomes under each version, changes, refunds, a sample of flips.
+
+    Recommendations come from ``dokani.triage.batch``: the engine's own, evaluated once per class of returns whose
+    facts decide alike, not once per return."""
 
     def __init__(self, base_rules: PolicyRules, cand_rules: PolicyRules, sample_size: int):
         self.base_rules, self.cand_rules, self.sample_size = base_rules, cand_rules, sample_size
+        self.engine = BatchEvaluator([base_rules, cand_rules])
         self.before: Counter[str] = Counter()
         self.after: Counter[str] = Counter()
         self.transitions: Counter[str] = Counter()
         self.flips: list[BacktestFlip] = []
         self.refund_change = 0.0
         self.recorded = self.disagree = self.done = 0
+        self._fees: dict[tuple[int, str | None], float] = {}
 
-    def add(self, item) -> None:
-        facts = item.facts
-        before = _OUTCOME[evaluate(facts, self.base_rules).recommendation]
-        after = _OUTCOME[evaluate(facts, self.cand_rules).recommendation]
+    def _refund(self, outcome: str, value: float, which: int, category: str | None) -> float:
+        if outcome != "approve":
+            return 0.0
+        fee = self._fees.get((which, category))
+        if fee is None:
+            rules = self.cand_rules if which else self.base_rules
+            fee = self._fees[(which, category)] = rules.restocking_fee_pct(category)
+        return value * (1 - fee / 100)
+
+    def add(self, row) -> None:
+        """One row of ``dokani.triage.facts.iter_rows``."""
+        item = self.engine.read(row)
+        base, cand = self.engine.recommend(item)
+        before, after = _OUTCOME[base], _OUTCOME[cand]
         self.before[before] += 1
         self.after[after] += 1
-        delta = (_refund(after, item.order_value, self.cand_rules, facts.product_category)
-                 - _refund(before, item.order_value, self.base_rules, facts.product_category))
+        value, category = item.value, item.category
+        delta = self._refund(after, value, 1, category) - self._refund(before, value, 0, category)
         self.refund_change += delta
-        decided = _RECORDED.get(item.status or "")
+        decided = _RECORDED.get(row.status or "")
         if decided:
             self.recorded += 1
             self.disagree += decided != after
@@ -150,10 +159,10 @@ class _Tally:
             self.transitions[f"{before}→{after}"] += 1
             if len(self.flips) < self.sample_size:
                 self.flips.append(BacktestFlip(
-                    return_id=item.id, public_id=str(item.public_id), order_id=item.order_id,
-                    created_at=item.created_at, category=facts.product_category, order_value=item.order_value,
+                    return_id=row.id, public_id=str(row.public_id), order_id=row.order_id,
+                    created_at=row.created_at, category=category, order_value=value,
                     before=before, after=after, refund_change=round(delta, 2),
-                    review_link=REVIEW_LINK.format(public_id=item.public_id),
+                    review_link=REVIEW_LINK.format(public_id=row.public_id),
                 ))
         self.done += 1
 
@@ -184,8 +193,9 @@ def backtest_policy(
     step = max(1, total // 100)
     if progress:
         progress(0, total)
-    for item in iter_facts(uow.session, business_id, since=since, until=until):
-        tally.add(item)
+    uow.session.execute(text("SET LOCAL work_mem = '256MB'"))  # the period's rows are sorted and hashed in memory
+    for row in iter_rows(uow.session, business_id, since=since, until=until):
+        tally.add(row)
         if progress and (tally.done % step == 0 or tally.done == total):
             progress(tally.done, max(total, tally.done))
     result = BacktestResult(

@@ -27,6 +27,7 @@ from dokani.returns.status import (
     DECIDING_ROLES,
     DENIED,
     ESCALATED,
+    HUMAN_TRANSITIONS,
     Action,
     label,
     may_human_move,
@@ -177,17 +178,47 @@ def _refuse_illegal(row: Any, action: str) -> str | None:
     return f"A return that is {label(row['status']).lower()} cannot be {ACTION_TARGET[action].replace('_', ' ')}."
 
 
-def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_version: str,
-                  note: str | None = None) -> DecisionOutcome:
-    """Approve, deny, escalate (or complete) one return, if it is still as the reviewer saw it.
+def _snapshot_sql(alias: str) -> str:
+    return "jsonb_build_object(" + ", ".join(f"'{k}', {alias}.{k}" for k in _SNAPSHOT) + ")"
 
-    One transaction: the row (status, admin_notes, admin_decision_at, approved_at / denied_at,
-    escalation_reason) and an audit row with before and after. A stale `expected_version` raises
-    `Conflict` naming who changed the return and when; nothing is written then.
-    """
-    note = _check_note(action, note)
-    business_id = require_decider(uow)
-    row = fetch_return(uow.session, business_id, return_id=return_id, lock=True)
+
+# One decision in one statement: lock the row if it is still the version the reviewer saw, in a status the action
+# may leave, and the actor may decide here; update it; write its audit row (before and after). No row back: one of
+# those did not hold, and `_why_not_decided` says which.
+_DECIDE_ONE = """
+WITH seen AS (
+  SELECT r.id, r.public_id, r.customer_email, {before_cols}
+  FROM return_requests r
+  WHERE r.business_id = :b AND r.id = :id AND CAST(r.xmin AS text) = :version AND r.status = ANY(:from_statuses)
+    AND dokani.member_role(:b) = ANY(:deciders)
+  FOR UPDATE
+),
+decided AS (
+  UPDATE return_requests r SET {sets}
+  FROM seen WHERE r.id = seen.id AND r.business_id = :b
+  RETURNING r.id, seen.public_id, seen.customer_email, seen.status AS from_status, {before_json} AS before,
+            {after_json} AS after, CAST(r.xmin AS text) AS version, timezone('utc', now()) AS decided_at
+),
+audited AS (
+  INSERT INTO audit_log (business_id, actor_id, actor_email, action, entity, entity_id, before, after, note)
+  SELECT :b, :actor_id, :actor_email, :action, :entity, CAST(d.id AS text), d.before, d.after, :note FROM decided d
+  RETURNING 1
+)
+SELECT d.id, d.public_id, d.customer_email, d.from_status, d.version, d.decided_at, (SELECT count(*) FROM audited) AS audited
+FROM decided d
+"""
+
+
+def _decide_one_sql(action: str, note: str | None) -> str:
+    before_cols = ", ".join(f"r.{k}" for k in _SNAPSHOT)
+    return _DECIDE_ONE.format(before_cols=before_cols, sets=_decision_sets(action, note),
+                              before_json=_snapshot_sql("seen"), after_json=_snapshot_sql("r"))
+
+
+def _why_not_decided(uow: UnitOfWork, business_id: UUID, return_id: int, action: str, expected_version: str) -> None:
+    """The decision wrote nothing: raise what stopped it, checked in the order a reviewer needs to hear it."""
+    require_decider(uow)
+    row = fetch_return(uow.session, business_id, return_id=return_id)
     if row is None:
         raise NotFound("No return with that id in this business.")
     if row["version"] != expected_version:
@@ -195,10 +226,34 @@ def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_v
     problem = _refuse_illegal(row, action)
     if problem:
         raise NotAllowed(problem)
-    outcome = _apply(uow, [row], action, note)[0]
+    raise Conflict("Your decision was not saved: this return changed while it was being saved. " + explain_change(uow, row))
+
+
+def decide_return(uow: UnitOfWork, return_id: int, action: Action, *, expected_version: str,
+                  note: str | None = None) -> DecisionOutcome:
+    """Approve, deny, escalate (or complete) one return, if it is still as the reviewer saw it.
+
+    One transaction: the row (status, admin_notes, admin_decision_at, approved_at / denied_at,
+    escalation_reason) and an audit row with before and after, written by one statement that also checks the
+    actor's role, the version and the transition; then the customer's risk profile is refreshed. A stale
+    `expected_version` raises `Conflict` naming who changed the return and when; nothing is written then.
+    """
+    note = _check_note(action, note)
+    business_id = acting_business(uow)
+    target = ACTION_TARGET[action]
+    actor = uow.actor
+    row = uow.session.execute(text(_decide_one_sql(action, note)), {
+        "b": business_id, "id": return_id, "version": expected_version, "target": target, "note": note,
+        "from_statuses": sorted(s for s, targets in HUMAN_TRANSITIONS.items() if target in targets),
+        "deciders": sorted(DECIDING_ROLES), "actor_id": actor.user_id, "actor_email": actor.email,
+        "action": action, "entity": ENTITY,
+    }).mappings().first()
+    if row is None:
+        _why_not_decided(uow, business_id, return_id, action, expected_version)
     refresh_customers(uow, [row["customer_email"]])  # a denial or a refund is part of the customer's history
     uow.commit()
-    return outcome
+    return DecisionOutcome(id=row["id"], public_id=row["public_id"], action=action, from_status=row["from_status"],
+                           to_status=target, version=row["version"], decided_at=row["decided_at"])
 
 
 def decide_returns(uow: UnitOfWork, seen: Iterable[SeenReturn], action: Literal["approve", "deny"], *,

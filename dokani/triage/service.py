@@ -6,7 +6,8 @@ with every rule clause, ``policy_violations``, ``risk_factors``, ``risk_score``,
 (``days_since_purchase``, ``order_value``, ``product_category``, from ``mock_orders`` when the order is known).
 The status moves only from ``pending_triage``: to ``approved`` / ``denied`` where the policy lets the engine
 decide, otherwise to ``pending_review``. Suspicious patterns open one ``security_events`` row per return
-and type. Every write has an audit row.
+and type. Every write has an audit row. The customer's history the engine read is kept beside the triaged returns
+(``dokani.triage.history``), for backtests to read instead of computing it.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dokani import audit
 from dokani.errors import Invalid, NotAllowed, NotFound
 from dokani.policies.rules import LoadedPolicy, load_policy
 from dokani.triage.facts import ReturnWithFacts, facts_for_return, iter_facts
+from dokani.triage.history import fill_history_counters
 from dokani.returns.status import APPROVED, DENIED, PENDING_REVIEW, PENDING_TRIAGE, may_triage_move
 from dokani.returns.decisions import require_decider
 from dokani.returns.rows import ENTITY
@@ -271,6 +273,7 @@ def triage_return(uow: UnitOfWork, return_id: int, *, policy_version: str | None
         item = facts_for_return(uow.session, business_id, return_id) or item
     result, ms = _evaluate(item, policy, time.perf_counter() - started)
     outcome = _write(uow, item, result, policy, ms, note=f"{ENGINE_ID} under policy {policy.version}")
+    fill_history_counters(uow, business_id, [item.customer_email])  # the history the engine read, kept beside the row
     refresh_customers(uow, [item.customer_email])  # the events this triage opened count too
     uow.commit()
     return outcome
@@ -309,7 +312,9 @@ def triage_pending(uow: UnitOfWork, *, policy_version: str | None = None, progre
                 summary.auto_denied += 1
             else:
                 summary.to_review += 1
-        refresh_customers(uow, [item.customer_email for item in items[start:start + batch_size]])
+        emails = [item.customer_email for item in items[start:start + batch_size]]
+        fill_history_counters(uow, business_id, emails)  # the history the engine read, kept beside the rows
+        refresh_customers(uow, emails)
         uow.commit()
         if progress:
             progress(min(start + batch_size, summary.total), summary.total)
