@@ -185,7 +185,7 @@ def review_choice(rng: random.Random, t: Triaged, prev: int, denied_before: int,
     elif t.missing_evidence:
         action = "approve" if roll < 0.55 else "deny" if roll < 0.9 else "escalate"
     else:
-        action = "approve" if roll < 0.85 else "deny" if roll < 0.95 else "escalate"
+        action = "approve" if roll < 0.83 else "deny" if roll < 0.93 else "escalate"
     violations = t.result.policy_violations
     if action == "deny":
         if "outside_return_window" in violations:
@@ -287,7 +287,7 @@ def settle(rng: random.Random, t: Triaged, triaged_at: datetime, anchor: datetim
             d = _apply(d, action, note, at)
             audit.add(at, seq, reviewer, action, rid, before, snapshot(d), note)
             if d.status == "escalated":  # the owner (or the fraud team) takes a second look, days later
-                at2 = at + (48 + 24 * 28 * rand() ** 1.5) * hour
+                at2 = at + (48 + 24 * 40 * rand() ** 1.5) * hour
                 if at2 <= anchor:
                     if rand() < 0.6:
                         action2, note2 = "approve", C.APPROVE_NOTES["second_look"] if rand() < 0.7 else None
