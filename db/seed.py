@@ -6,11 +6,14 @@ generators, and every timestamp is an offset before ``anchor`` (default: the sta
 never ``now()``. Rows are bulk-loaded with COPY in dependency order, in one transaction, as the
 owner role (row-level security does not apply to it).
 
-Sizes: ``SeedSize.small()`` (2 businesses, 2,400 returns: a year of two small shops) is what the tests and the app's first start
-load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to returns / 8).
+Sizes: ``SeedSize.small()`` (2 businesses, 2,400 returns: fifteen months of two small shops) is what the tests
+and the app's first start load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to
+returns / 8). Every customer is then scored by the console's risk scorer (``score_customers``).
 
-Here: the public API and the order of the load. ``db.seed_rows`` makes the rows, ``db.seed_content``
-holds their words (catalogues, customer texts, personas, policy rules), ``db.seed_load`` does the COPY.
+Here: the public API and the order of the load. ``db.seed_rows`` makes the rows, ``db.seed_history`` the returns'
+history (triage by the engine under the policy in force, reviewers' decisions, audit rows), ``db.seed_calls`` the
+calls and their links to returns, ``db.seed_content`` holds their words (catalogues, customer texts, personas,
+policy rules), ``db.seed_load`` does the COPY.
 """
 from __future__ import annotations
 

@@ -171,7 +171,8 @@ class Decision:
     escalation: str | None = None
 
 
-def review_choice(rng: random.Random, t: Triaged, prev: int, denied_before: int, n_evidence: int) -> tuple[str, str | None]:
+def review_choice(rng: random.Random, t: Triaged, prev: int, denied_before: int,
+                  n_evidence: int) -> tuple[str, str | None]:
     """What a reviewer does with a return the engine sent to a person, and the note they write (None: no note)."""
     rand = rng.random
     roll = rand()

@@ -31,6 +31,7 @@ SERVICE_AGENT = "cs-agent-v2"
 # weeks off, so it has a queue to work; the others triage within hours and review within a day or so.
 FIRST_BACKLOG_TRIAGE_H = 60
 FIRST_BACKLOG_REVIEW_H = 16 * 24
+TRIAGE_ROUND_H = 30  # the other shops last ran triage yesterday evening
 REVIEW_ROUND_H = 40  # the other shops' reviewers last went through their queue the day before yesterday
 
 
@@ -323,7 +324,7 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     follow_ups = [to_json(t) for t in C.CUSTOMER_FOLLOW_UPS]
     flag_json: dict[tuple, str] = {(): "{}"}
     hostile_left = 3 if b.index == 0 else 0
-    no_triage_after = anchor - timedelta(hours=FIRST_BACKLOG_TRIAGE_H) if b.index == 0 else None
+    no_triage_after = anchor - timedelta(hours=FIRST_BACKLOG_TRIAGE_H if b.index == 0 else TRIAGE_ROUND_H)
     no_review_after = anchor - timedelta(hours=FIRST_BACKLOG_REVIEW_H if b.index == 0 else REVIEW_ROUND_H)
     evidence_base = f"https://evidence.dokani.example/{b.demo.key}"
     rid = b.first_return_id - 1
@@ -402,8 +403,7 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
         lag = 0.1 + 6 * rand() ** 2  # triage runs a few times a day
         triaged_at = created + lag * hour
         policy = timeline.at(created) if timeline else None
-        untriaged = (policy is None or triaged_at > anchor
-                     or (no_triage_after is not None and created > no_triage_after))
+        untriaged = policy is None or triaged_at > anchor or created > no_triage_after
         t = None
         csat = N
         if untriaged:
