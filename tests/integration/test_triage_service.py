@@ -60,7 +60,8 @@ def test_bulk_triage_moves_every_new_return_and_writes_every_column(fresh_db, at
         assert (approved_at is not None) == (status == "approved")
         assert (denied_at is not None) == (status == "denied")
     audits = _one(fresh_db, "SELECT count(*) FROM audit_log WHERE entity = 'return_requests' AND action = 'triage' "
-                            "AND business_id = %s AND actor_id = %s", bid, atlas_reviewer.user_id)[0]
+                            "AND business_id = %s AND actor_id = %s AND entity_id = ANY(%s)", bid,
+                  atlas_reviewer.user_id, [str(r) for r in waiting])[0]
     assert audits == before
 
 
@@ -137,6 +138,7 @@ def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, at
                                   "status = 'pending_review' AND triage_details IS NULL AND policy_version_used "
                                   "IS NOT NULL ORDER BY id LIMIT 1", bid)
     before = _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0]
+    audit_rows = _one(fresh_db, "SELECT count(*) FROM audit_log")[0]
     with unit_of_work(atlas_reviewer) as uow:
         reading = engine_reading(uow, rid, version)
         expected = evaluate(facts_for_return(uow.session, bid, rid).facts, load_policy(uow.session, bid, version).rules)
@@ -144,7 +146,7 @@ def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, at
     assert reading.result == expected  # the engine's own answer, every clause with its inputs
     assert any(c.rule == "return_window" and c.inputs for c in reading.result.rules_fired)
     assert _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0] == before  # nothing written
-    assert _one(fresh_db, "SELECT count(*) FROM audit_log")[0] == 0
+    assert _one(fresh_db, "SELECT count(*) FROM audit_log")[0] == audit_rows
 
     with unit_of_work(atlas_reviewer) as uow:  # a version that no longer exists: read under the active one
         gone = engine_reading(uow, rid, "v-deleted")
