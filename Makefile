@@ -8,7 +8,7 @@ WORKERS ?= 1
 # The machine's PostgreSQL service, for running the integration tests on a second server version.
 PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-unit test-pg15 e2e bench seed migrate clean
+.PHONY: run test test-unit test-pg15 test-pgbouncer e2e bench seed migrate clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test-unit: $(VENV)/.installed
 # Integration tests again, on the machine's PostgreSQL service (CI covers both server versions).
 test-pg15: $(VENV)/.installed
 	TEST_DATABASE_URL=$(PG15_URL) $(PY) -m pytest tests/integration
+
+# Integration tests again with the app and its job queue connecting through PgBouncer in transaction mode
+# (Debian's pgbouncer; tests/pgbouncer.py starts one in front of the test server; migrations go direct).
+test-pgbouncer: $(VENV)/.installed
+	$(PY) -m tests.pgbouncer tests/integration
 
 e2e: $(VENV)/.installed node_modules/.installed
 	$(PY) -m pytest tests/e2e

@@ -2,6 +2,9 @@
 
 - ``TEST_DATABASE_URL`` set (e.g. the machine's PostgreSQL at 127.0.0.1:5432): databases are created there.
 - unset: an embedded server under ``.pgdata-test/`` (git-ignored), started once per run.
+- ``TEST_PGBOUNCER_URL`` (``make test-pgbouncer``, ``tests/pgbouncer.py``): the app's own connections
+  (``DOKANI_APP_DATABASE_URL``: units of work, the job queue, workers) go through that PgBouncer in transaction
+  mode; migrations, clones and seeding still go to the server.
 
 A template database is migrated and seeded once per run; each test that writes gets its own copy
 (``fresh_db``), cloned from the template in well under a second. Tests that only read may share one
@@ -19,7 +22,7 @@ import pytest
 
 from db import engine as db_engine
 from db.demo import business, user
-from db.url import with_database
+from db.url import with_database, with_user
 from db.uow import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +89,13 @@ def seeded_template(pg_server: str, empty_template: str):
 
 def _use(monkeypatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.delenv("DOKANI_APP_DATABASE_URL", raising=False)
+    pooler = os.environ.get("TEST_PGBOUNCER_URL")  # `make test-pgbouncer`: the app connects through PgBouncer
+    if pooler:
+        from db.url import APP_ROLE, database_name
+
+        monkeypatch.setenv("DOKANI_APP_DATABASE_URL", with_database(with_user(pooler, APP_ROLE), database_name(url)))
+    else:
+        monkeypatch.delenv("DOKANI_APP_DATABASE_URL", raising=False)
     db_engine.dispose_all()
 
 

@@ -5,8 +5,9 @@
   The business is found from the payload's agent id (its persona), then its secret decides.
 - Tavus signs nothing: ``/webhooks/tavus/<token>`` with a per-business unguessable token.
 - Nothing is written before the sender is verified (a flood of bad requests writes no rows). A verified event is
-  committed raw to ``call_events`` first, then processed in a transaction of its own; if that fails the event
-  stays, ``failed`` with the error, and an admin can retry it from the Calls page.
+  committed raw to ``call_events`` and queued (``dokani.jobs``): the sender is answered 202 at once and a worker
+  applies it in a transaction of its own (``apply_stored_event``); if that fails the event stays, ``failed`` with
+  the error, and an admin can retry it from the Calls page.
 - All database work here runs as role ``dokani_webhook`` with ``dokani.business_id`` set to the verified business
   (migration 0009): it sees that business's call and conversation rows only, and secrets only through two
   SECURITY DEFINER functions.
@@ -173,21 +174,46 @@ def process_event(session: Session, business_id: UUID, event_id: int) -> UUID:
 
 
 def receive(provider: str, business_id: UUID, body: bytes) -> Receipt:
+    """Store a verified event and queue its processing (``apply_stored_event`` on a worker): answered at once."""
+    from dokani.jobs.enqueue import queue_webhook_event
+
     event_id, status = _store(business_id, provider, body)
     if status == "invalid":
         return Receipt(status_code=422, message="event stored but not understood; see the Calls page", event_id=event_id)
     if status == "processed":
         return Receipt(status_code=200, message="already received", event_id=event_id)
     try:
+        queue_webhook_event(business_id, event_id)
+    except Exception as err:  # kept, failed, retryable from the Calls page: the provider need not resend
+        log.exception("webhook event %s could not be queued", event_id)
+        _mark_failed(webhook_session, business_id, event_id,
+                     f"stored, but it could not be queued for processing ({type(err).__name__}); retry it")
+        return Receipt(status_code=202, message="stored; processing could not be queued and can be retried",
+                       event_id=event_id)
+    return Receipt(status_code=202, message="stored; queued for processing", event_id=event_id)
+
+
+def apply_stored_event(business_id: UUID, event_id: int) -> str:
+    """What a worker does with a queued event: apply it in one transaction as ``dokani_webhook`` ("processed"),
+    or record why not ("failed", retryable from the Calls page). An event processed already is left alone, so a
+    queue entry run twice (a worker killed after committing) applies it once. An unexpected error is recorded
+    and raised again: the queue tries again."""
+    try:
         with webhook_session(business_id) as session:
+            status = session.execute(text("SELECT status FROM call_events WHERE id = :id AND business_id = :b "
+                                          "FOR UPDATE"), {"id": event_id, "b": business_id}).scalar()
+            if status is None or status == "processed":
+                return status or "gone"
             process_event(session, business_id, event_id)
             session.commit()
-    except Exception as err:  # kept, failed, retryable: the provider need not resend
-        if not isinstance(err, DokaniError):
-            log.exception("webhook event %s failed", event_id)
+    except DokaniError as err:
         _mark_failed(webhook_session, business_id, event_id, str(err) or type(err).__name__)
-        return Receipt(status_code=202, message="stored; processing failed and can be retried", event_id=event_id)
-    return Receipt(status_code=200, message="processed", event_id=event_id)
+        return "failed"
+    except Exception as err:
+        log.exception("webhook event %s failed", event_id)
+        _mark_failed(webhook_session, business_id, event_id, f"{type(err).__name__}: {err}"[:MAX_ERROR])
+        raise
+    return "processed"
 
 
 # --- failed events, for the Calls page -------------------------------------------------------------------------

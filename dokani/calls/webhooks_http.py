@@ -1,7 +1,9 @@
 """Starlette routes of the webhook receiver (mounted by ``dokani.server.create_app``).
 
 ``POST /webhooks/elevenlabs`` (signed) and ``POST /webhooks/tavus/<token>``. The body is read up to a bound and
-refused beyond it (413) before anything else; a sender that is not verified gets 401 and writes nothing.
+refused beyond it (413) before anything else; a sender that is not verified gets 401 and writes nothing. A
+verified event is stored and queued, and answered 202 at once (200 when it was processed before, 422 when it is
+not an event this console understands); a worker applies it (``webhooks.apply_stored_event``).
 """
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def register_worker(sub) -> None:
-    p = sub.add_parser("worker", help="run background jobs (backtests, scheduled activations); start as many as needed")
+    p = sub.add_parser("worker", help="run background jobs (backtests, suite runs, risk recomputes, imports, exports, webhook events, "
+                                         "scheduled activations); start as many as needed")
     p.add_argument("--concurrency", type=int, default=1, help="jobs run at the same time by this worker")
     p.add_argument("--name", help="a name for the worker's log lines")
     p.add_argument("--verbose", action="store_true", help="log every job")

@@ -81,3 +81,22 @@ def _defer(actor: Actor, job: JobRecord, lock_key: str) -> None:
                    queueing_lock=f"{actor.business_id}:{lock_key}").defer(
         job_id=job.id, business_id=str(actor.business_id), user_id=str(actor.user_id), email=actor.email,
         role=actor.role)
+
+
+APPLY_WEBHOOK_EVENT = "dokani:apply_webhook_event"
+
+
+def queue_webhook_event(business_id, event_id: int) -> bool:
+    """Queue a stored, verified webhook event for a worker (``dokani.calls.webhooks.apply_stored_event``); False
+    when it is already waiting in the queue (the provider sent it again)."""
+    from procrastinate.tasks import configure_task
+
+    from dokani.jobs.queue import job_manager
+
+    try:
+        configure_task(name=APPLY_WEBHOOK_EVENT, job_manager=job_manager(),
+                       queueing_lock=f"webhook_event:{business_id}:{event_id}").defer(
+            business_id=str(business_id), event_id=int(event_id))
+    except AlreadyEnqueued:
+        return False
+    return True

@@ -87,8 +87,33 @@ def _suite_run(actor: Actor, job: records.JobRecord, progress: Reporter) -> None
         uow.commit()
 
 
-RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {"backtest": _backtest,
-                                                                            "suite_run": _suite_run}
+def _risk_recompute(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.risk_recompute import run_risk_recompute
+
+    run_risk_recompute(actor, job, progress)
+
+
+def _returns_import(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.imports import run_returns_import
+
+    run_returns_import(actor, job, progress)
+
+
+def _calls_import(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.imports import run_calls_import
+
+    run_calls_import(actor, job, progress)
+
+
+def _returns_export(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.exports import run_returns_export
+
+    run_returns_export(actor, job, progress)
+
+
+RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {
+    "backtest": _backtest, "suite_run": _suite_run, "risk_recompute": _risk_recompute,
+    "returns_import": _returns_import, "calls_import": _calls_import, "returns_export": _returns_export}
 
 
 def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None) -> records.JobRecord | None:
@@ -122,6 +147,14 @@ def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None)
 def run_job(context, job_id: int, business_id: str, user_id: str, email: str | None, role: str) -> None:
     actor = Actor(user_id=UUID(user_id), business_id=UUID(business_id), role=role, email=email)
     run_recorded_job(actor, job_id, context.job.id)
+
+
+@tasks.task(name="apply_webhook_event", retry=procrastinate.RetryStrategy(max_attempts=4, exponential_wait=5))
+def apply_webhook_event(business_id: str, event_id: int) -> str:
+    """A verified webhook event the receiver stored: applied as ``dokani_webhook`` for its business."""
+    from dokani.calls.webhooks import apply_stored_event
+
+    return apply_stored_event(UUID(business_id), event_id)
 
 
 def businesses_with_due_versions() -> list[Actor]:

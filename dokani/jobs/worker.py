@@ -20,10 +20,26 @@ async def _run(wait: bool, concurrency: int, name: str | None, stalled_after: fl
                                    stalled_worker_timeout=stalled_after, **options)
 
 
+def listens() -> bool:
+    """Whether a worker LISTENs for new jobs (else it polls every few seconds).
+
+    LISTEN is session state: through a pooler in transaction mode it would stay on whichever server connection ran
+    it, and be heard by other clients. So a worker listens only on a connection that is the server's own:
+    ``DOKANI_WORKER_DATABASE_URL`` set (a direct URL), or the app URL derived from ``DATABASE_URL`` (no
+    ``DOKANI_APP_DATABASE_URL``, which is where a pooler is named). ``DOKANI_WORKER_LISTEN=0|1`` decides outright
+    (e.g. ``0`` when ``DATABASE_URL`` itself is a pooler)."""
+    import os
+
+    forced = os.environ.get("DOKANI_WORKER_LISTEN", "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return bool(os.environ.get("DOKANI_WORKER_DATABASE_URL")) or not os.environ.get("DOKANI_APP_DATABASE_URL")
+
+
 def run_worker(concurrency: int = 1, name: str | None = None) -> None:
     """Work until SIGINT / SIGTERM; a running job finishes first (a second signal stops it, and it is queued
     again by the next worker's stalled-job check)."""
-    asyncio.run(_run(True, concurrency, name, STALLED_AFTER_SECONDS))
+    asyncio.run(_run(True, concurrency, name, STALLED_AFTER_SECONDS, listen_notify=listens()))
 
 
 def work_until_idle(stalled_after: float = STALLED_AFTER_SECONDS, **options) -> None:

@@ -7,6 +7,7 @@ import json
 import psycopg
 
 from db.demo import business
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 from tests.calls_fixtures import EL_AUDIO, EL_TRANSCRIPTION, TAVUS, file, import_files, payload
 from tests.conftest import actor_for
@@ -84,10 +85,13 @@ def test_admin_sets_a_secret_and_retries_a_failed_event(fresh_db):
     shutdown = copy.deepcopy(payload(TAVUS[-1]))
     shutdown["properties"].pop("replica_id")
     assert webhooks.receive("tavus", ATLAS, json.dumps(shutdown).encode()).status_code == 202
-    import_files(actor_for("atlas"), [file(TAVUS[0])])
     at = open_page("calls", slug="admin")
+    assert any("waiting for a worker" in t.value for t in at.text)  # stored and queued
+    work_until_idle()  # the worker cannot place it yet: failed, with why
+    import_files(actor_for("atlas"), [file(TAVUS[0])])
+    at.run()
     no_exceptions(at)
-    assert any("c7f3a9e21b04" in t.value for t in at.text)
+    assert any("c7f3a9e21b04" in t.value and "no earlier event" in t.value for t in at.text)
     next(b for b in at.button if b.label == "Retry").click().run()
     no_exceptions(at)
     assert any("processed" in s.value for s in at.success)
@@ -136,6 +140,10 @@ def test_an_admin_uploads_event_files_and_a_bad_one_imports_nothing(fresh_db):
     at.file_uploader(key="calls_upload").set_value(good)
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
+    no_exceptions(at)
+    assert any("waiting for a worker" in i.value for i in at.info) and calls_count() == 0  # queued
+    work_until_idle()
+    at.run()
     no_exceptions(at)
     assert any("2 event(s) imported" in s.value.replace("\\", "") for s in at.success)
     assert calls_count() == 2

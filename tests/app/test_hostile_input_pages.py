@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from db.demo import business
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 from tests.app.test_policies_page import _pick
 from tests.hostile import HOSTILE
@@ -81,9 +82,13 @@ def test_a_failed_import_leaves_no_progress_bar_and_nothing_written(fresh_db):
     at.run()
     next(b for b in at.button if b.label == "Import").click().run()
     no_exceptions(at)
-    assert any("database refused" in e.value for e in at.error)
+    work_until_idle()  # the worker's insert of UP-8 fails
+    at.run()
+    no_exceptions(at)
+    assert any("database refused" in e.value and "nothing was imported" in e.value for e in at.error)
     assert not at.get("progress")  # no half-filled bar left behind
     assert _counts(fresh_db) == before  # not even UP-7
+    assert any(b.label == "Retry" for b in at.button)
 
 
 def test_an_order_opened_after_the_preview_is_refused_not_called_ready(fresh_db):

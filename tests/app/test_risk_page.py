@@ -5,6 +5,7 @@ from __future__ import annotations
 import psycopg
 
 from db.demo import business
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 
 ATLAS = business("atlas").business_id
@@ -20,6 +21,10 @@ def _texts(at) -> str:
 
 def _recompute(at):
     next(b for b in at.button if b.label.startswith("Recompute")).click().run()
+    no_exceptions(at)
+    assert any("waiting for a worker" in i.value for i in at.info)  # queued, not run in the page request
+    work_until_idle()
+    at.run()
     no_exceptions(at)
     return at
 

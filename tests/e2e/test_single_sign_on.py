@@ -57,3 +57,29 @@ def test_an_email_that_is_no_member_is_refused_with_a_clear_message(sso_server, 
     wait_for_app(page)
     expect(page.get_by_text("no business here has that email as a member")).to_be_visible()
     assert page.locator("[data-testid=stSidebarNav]").count() == 0
+
+
+def test_a_member_signed_in_by_single_sign_on_downloads_the_queue_export_a_worker_prepared(sso_server, page,
+                                                                                            fresh_db):
+    # No console cookie for the streamed route: the console's own worker (serve starts one) prepares the file.
+    import csv
+    import io
+
+    import psycopg
+
+    reviewer = user("atlas", "reviewer")
+    _sign_in_through_provider(page, sso_server, reviewer.email)
+    wait_for_app(page)
+    page.goto(sso_server.page_url("returns"))
+    wait_for_app(page)
+    page.get_by_role("button", name="Prepare CSV export (all matching rows)").click()
+    download_button = page.get_by_role("button", name="Download the CSV")
+    expect(download_button).to_be_visible(timeout=60_000)
+    with page.expect_download() as download:
+        download_button.click()
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    with psycopg.connect(fresh_db) as c:
+        matching = c.execute("SELECT count(*) FROM return_requests r JOIN business_members m ON "
+                             "m.business_id = r.business_id WHERE m.email = %s AND NOT r.is_test AND "
+                             "r.status IN ('pending_review', 'escalated')", (reviewer.email,)).fetchone()[0]
+    assert len(rows) == matching > 0 and rows[0]["Return id"]

@@ -16,6 +16,8 @@ from db.uow import unit_of_work
 from dokani.calls import webhooks, webhooks_http
 from dokani.calls.webhook_secrets import set_secret
 from dokani.errors import Invalid
+from dokani.jobs import queue, tasks
+from dokani.jobs.worker import work_until_idle
 from tests.calls_fixtures import EL_CONVERSATION, EL_TRANSCRIPTION, TAVUS, file, import_files, payload
 
 with warnings.catch_warnings():
@@ -36,7 +38,8 @@ def console():
 
 @pytest.fixture
 def client(fresh_db, console):
-    return console
+    yield console
+    queue.close_all()
 
 
 @pytest.fixture
@@ -46,6 +49,12 @@ def secrets(fresh_db, atlas_owner):
         tavus = set_secret(uow, "tavus")
         uow.commit()
     return tavus.path
+
+
+def queued_events() -> int:
+    with owner_engine().connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM procrastinate.procrastinate_jobs WHERE task_name = "
+                                 "'dokani:apply_webhook_event'")).scalar()
 
 
 def rows(table: str, where: str = "true") -> int:
@@ -61,9 +70,15 @@ def post_el(client, body: bytes, header: str | None):
 BODY = json.dumps(payload(EL_TRANSCRIPTION)).encode()
 
 
-def test_a_signed_event_is_stored_and_processed_once(client, secrets):
+def test_a_signed_event_is_stored_answered_at_once_and_processed_once_by_a_worker(client, secrets):
     r = post_el(client, BODY, webhooks.sign(SECRET, BODY))
-    assert r.status_code == 200 and r.json()["status"] == "processed"
+    assert r.status_code == 202 and r.json()["status"] == "stored; queued for processing"
+    assert rows("call_events", "status = 'received'") == 1  # stored, not yet applied
+    assert rows("call_sessions", f"elevenlabs_conversation_id = '{EL_CONVERSATION}'") == 0
+    resent = post_el(client, BODY, webhooks.sign(SECRET, BODY))  # the provider sends it again meanwhile
+    assert resent.status_code == 202 and rows("call_events") == 1
+    assert queued_events() == 1
+    work_until_idle()
     assert rows("call_sessions", f"elevenlabs_conversation_id = '{EL_CONVERSATION}'") == 1
     assert rows("call_events", "status = 'processed' AND source = 'webhook'") == 1
     transcripts = rows("call_transcripts")
@@ -76,7 +91,7 @@ def test_several_v0_signatures_one_of_them_right(client, secrets):
     good = webhooks.sign(SECRET, BODY)
     t = good.split(",")[0]
     header = f"{t},v0={'0' * 64},{good.split(',')[1]}"
-    assert post_el(client, BODY, header).status_code == 200
+    assert post_el(client, BODY, header).status_code == 202
 
 
 @pytest.mark.parametrize("header", [
@@ -103,7 +118,8 @@ def test_tavus_token(client, secrets):
     assert client.post("/webhooks/tavus/not-the-token", content=body).status_code == 401
     assert rows("call_events") == 0
     r = client.post(secrets, content=body)
-    assert r.status_code == 200
+    assert r.status_code == 202
+    work_until_idle()
     assert rows("call_sessions", "tavus_conversation_id = 'c7f3a9e21b04' AND status = 'in_progress'") == 1
 
 
@@ -118,6 +134,7 @@ def test_a_failed_event_is_kept_listed_and_retried(client, secrets, atlas_owner)
     shutdown["properties"].pop("replica_id")  # no replica and no earlier event: cannot be placed yet
     r = client.post(secrets, content=json.dumps(shutdown).encode())
     assert r.status_code == 202
+    work_until_idle()
     with unit_of_work(atlas_owner) as uow:
         failed = webhooks.failed_events(uow)
     assert [f.event_type for f in failed] == ["system.shutdown"] and "c7f3a9e21b04" in failed[0].error
@@ -179,7 +196,7 @@ def test_a_signed_event_is_answered_within_a_second(client, secrets):
     post_el(client, BODY, webhooks.sign("wsec_warm_up_the_pool_xx", BODY))  # 401, opens the pool's connection
     started = time.perf_counter()
     r = post_el(client, BODY, webhooks.sign(SECRET, BODY))
-    assert r.status_code == 200 and time.perf_counter() - started < 1.0
+    assert r.status_code == 202 and time.perf_counter() - started < 1.0
 
 
 def test_webhook_paths_are_not_sent_to_sign_in(fresh_db):
@@ -188,3 +205,37 @@ def test_webhook_paths_are_not_sent_to_sign_in(fresh_db):
     assert not SignInFirst._is_page({"path": "/webhooks/tavus/abc"})
     assert not SignInFirst._is_page({"path": "/webhooks/elevenlabs"})
     assert SignInFirst._is_page({"path": "/calls"})
+
+
+def test_an_event_whose_worker_died_mid_way_is_applied_once_by_the_next(client, secrets, fresh_db):
+    import psycopg
+
+    assert post_el(client, BODY, webhooks.sign(SECRET, BODY)).status_code == 202
+    with psycopg.connect(fresh_db, autocommit=True) as c:  # a worker fetched it, then was killed: no heartbeat
+        c.execute("SET search_path = procrastinate, public")
+        dead = c.execute("SELECT procrastinate_register_worker_v1()").fetchone()[0]
+        c.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute' WHERE id = %s",
+                  (dead,))
+        assert c.execute("SELECT id FROM procrastinate_fetch_job_v2(NULL, %s)", (dead,)).fetchone()
+    work_until_idle()
+    assert rows("call_events", "status = 'processed'") == 1
+    assert rows("call_sessions", f"elevenlabs_conversation_id = '{EL_CONVERSATION}'") == 1
+    transcripts = rows("call_transcripts")
+    event_id = int(owner_engine().connect().execute(text("SELECT id FROM call_events")).scalar())
+    # Its queue entry run once more (a worker killed after committing): the event is applied once.
+    assert tasks.apply_webhook_event(str(business("atlas").business_id), event_id) == "processed"
+    assert rows("call_transcripts") == transcripts and rows("call_sessions",
+                                                            f"elevenlabs_conversation_id = '{EL_CONVERSATION}'") == 1
+
+
+def test_an_event_that_cannot_be_queued_is_kept_failed_and_retryable(client, secrets, atlas_owner, monkeypatch):
+    # The queue's connection points at a port where no server listens (a real refusal, not a mock).
+    monkeypatch.setenv("DOKANI_WORKER_DATABASE_URL", "postgresql://dokani_app@127.0.0.1:9/none?connect_timeout=1")
+    r = post_el(client, BODY, webhooks.sign(SECRET, BODY))
+    assert r.status_code == 202 and "can be retried" in r.json()["status"]
+    with unit_of_work(atlas_owner) as uow:
+        failed = webhooks.failed_events(uow)
+    assert len(failed) == 1 and "could not be queued" in failed[0].error
+    with unit_of_work(atlas_owner) as uow:
+        webhooks.retry_event(uow, failed[0].id)
+    assert rows("call_sessions", f"elevenlabs_conversation_id = '{EL_CONVERSATION}'") == 1

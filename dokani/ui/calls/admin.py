@@ -1,18 +1,22 @@
-"""For owners and admins: upload event files, webhook secrets (set / rotate), failed events with retry."""
+"""For owners and admins: upload event files (imported by a background job), webhook secrets (set / rotate),
+failed events with retry."""
 from __future__ import annotations
 
 import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.calls import webhooks
-from dokani.calls.service import CAN_IMPORT, import_call_files
+from dokani.calls.service import CAN_IMPORT
 from dokani.calls.webhook_secrets import list_secrets, set_secret
-from dokani.errors import DokaniError
+from dokani.errors import DokaniError, NotAllowed
+from dokani.jobs import imports
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
+from dokani.ui.jobs.panel import show_job
 from dokani.ui.text import md, plain
 
 FLASH = "calls_admin_flash"
+IMPORT_JOB = "calls_import_job"  # the lock key of the import this session queued: its progress stays shown
 
 
 def show(actor) -> None:
@@ -29,18 +33,34 @@ def show(actor) -> None:
 def _upload(actor) -> None:
     st.subheader("Import event files")
     st.caption("ElevenLabs post-call webhooks or Tavus callbacks, as JSON (one event, or an array). Every file is "
-               "checked first; one bad file and nothing is imported. Importing an event again changes nothing.")
+               "checked first; one bad file and nothing is imported. A checked set is imported by a background "
+               "worker, all or nothing, with its progress below. Importing an event again changes nothing.")
     files = st.file_uploader("Event files", type=["json"], accept_multiple_files=True, key="calls_upload")
     if files and st.button("Import", key="calls_import"):
+        uploads = [(f.name, f.getvalue()) for f in files]
         try:
-            with unit_of_work(actor) as uow:
-                summary = import_call_files(uow, [(f.name, f.getvalue()) for f in files], source="upload")
-                uow.commit()
+            check_call_files(actor, uploads)
+            job, created = imports.queue_calls_import(actor, uploads)
         except DokaniError as err:
             show_domain_error(err)
-            return
-        st.session_state[FLASH] = summary.describe()
-        st.rerun()
+        else:
+            st.session_state[IMPORT_JOB] = job.lock_key
+            if not created and job.live:
+                st.info("These files are already being imported; the progress shows below.")
+    if lock := st.session_state.get(IMPORT_JOB):
+        show_job(actor, imports.CALLS_KIND, lock, unit="events",
+                 done_message=lambda job: (job.result or {}).get("summary") or "Imported.")
+
+
+def check_call_files(actor, uploads: list[tuple[str, bytes]]) -> None:
+    """Every file parsed and every event placed (persona or known call) before anything is queued."""
+    from dokani.calls.importer import check_resolvable, read_events
+
+    if actor.role not in CAN_IMPORT:
+        raise NotAllowed("Only owners and admins can import calls.")
+    events = read_events(uploads)
+    with unit_of_work(actor) as uow:
+        check_resolvable(uow.session, actor.business_id, events)
 
 
 def _failed(actor) -> None:
@@ -55,7 +75,7 @@ def _failed(actor) -> None:
         with cols[0]:
             plain(f"{fmt.when(e.received_at)} · {e.provider} {e.event_type} · conversation {e.conversation_id or '—'} "
                   f"· {e.attempts} attempt(s)")
-            plain(e.error or "not processed yet")
+            plain(e.error or "received and queued: waiting for a worker to process it")
         if cols[1].button("Retry", key=f"calls_retry_{e.id}"):
             try:
                 with unit_of_work(actor) as uow:

@@ -2,7 +2,9 @@
 
 Nothing is written unless every line passes; every problem of every line is listed (and offered as a CSV to
 download). The preview already asks the database which orders have an open return, so "ready" is only said of
-a file the import will take. The file name is the uploader's text: it goes through ``md`` before it is shown.
+a file the import will take; Import stores the file and queues its import on a background worker
+(``dokani.jobs.imports``, which checks it once more), whose progress, result or failure (with a retry) shows
+below. The file name is the uploader's text: it goes through ``md`` before it is shown.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dokani.returns import csv_import as importers
 from dokani.ui.text import md
 
 PREVIEW_ROWS = 200
+IMPORT_JOB = "import_job"  # the lock key of the import this session queued: its progress stays shown
 SHOWN_PROBLEMS = 1000
 
 
@@ -30,6 +33,10 @@ def show(actor: Actor) -> None:
 
     upload = st.file_uploader("CSV file", type=["csv"], key="import_file")
     if upload is None:
+        show_import_job(actor)
+        return
+    if _being_imported(actor, upload.getvalue()):  # this very file: its job's progress or result, not a preview
+        show_import_job(actor)
         return
     preview = importers.preview_returns_csv(upload.getvalue())
     if preview.ok:
@@ -37,10 +44,12 @@ def show(actor: Actor) -> None:
             preview = importers.check_open_returns(uow, preview)
     if preview.issues:
         _show_problems(upload.name, preview)
+        show_import_job(actor)
         return
     _show_preview(upload.name, preview)
     if st.button("Import", type="primary", disabled=actor.role not in importers.CAN_IMPORT):
-        _import(actor, upload.name, preview)
+        _import(actor, upload.name, upload.getvalue())
+    show_import_job(actor)
 
 
 def _show_problems(file_name: str, preview: importers.ImportPreview) -> None:
@@ -63,18 +72,42 @@ def _show_preview(file_name: str, preview: importers.ImportPreview) -> None:
         st.caption(f"Showing the first {PREVIEW_ROWS} of {len(preview.rows):,}.")
 
 
-def _import(actor: Actor, file_name: str, preview: importers.ImportPreview) -> None:
-    """Write every checked line in one transaction, with a progress bar that goes away if it fails."""
-    bar = st.progress(0.0, text="Importing…")
+def _import(actor: Actor, file_name: str, data: bytes) -> None:
+    """Store the file and queue its import (this run's preview, just above, already checked it against the
+    database): a worker checks it once more and writes every line in one transaction, its progress below."""
+    from dokani.errors import DokaniError
+    from dokani.jobs.imports import queue_returns_import
+    from dokani.ui.errors import show_domain_error
+
     try:
-        with unit_of_work(actor) as uow:
-            count = importers.import_returns(
-                uow, preview, file_name=file_name,
-                progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,}"),
-            )
-            uow.commit()
-    except BaseException:
-        bar.empty()  # the page guard shows what went wrong; no half-filled bar is left behind
-        raise
-    bar.empty()
-    st.success(f"Imported {count_of(count, 'return')} from {md(file_name)}. They wait for triage on the Returns page.")
+        job, created = queue_returns_import(actor, file_name, data)
+    except DokaniError as err:
+        show_domain_error(err)
+        return
+    st.session_state[IMPORT_JOB] = job.lock_key
+    if not created and job.live:
+        st.info(f"{md(file_name)} is already being imported; its progress shows below.")
+
+
+def _being_imported(actor: Actor, data: bytes) -> bool:
+    """True when this session queued this file's import and it is waiting, running or done."""
+    from dokani.jobs.imports import RETURNS_KIND, returns_lock
+    from dokani.ui.jobs.panel import latest
+
+    lock = st.session_state.get(IMPORT_JOB)
+    if lock is None or lock != returns_lock(data):
+        return False
+    job = latest(actor, RETURNS_KIND, lock)
+    return job is not None and job.state != "failed"
+
+
+def show_import_job(actor: Actor) -> None:
+    """The import this session queued: waiting, its progress, what it imported, or why it failed (with a retry)."""
+    from dokani.jobs.imports import RETURNS_KIND
+    from dokani.ui.jobs.panel import show_job
+
+    if lock := st.session_state.get(IMPORT_JOB):
+        show_job(actor, RETURNS_KIND, lock, unit="returns written",
+                 done_message=lambda job: f"Imported {count_of((job.result or {}).get('imported', 0), 'return')} from "
+                                          f"{md((job.result or {}).get('file_name', 'the file'))}. They wait for "
+                                          "triage on the Returns page.")

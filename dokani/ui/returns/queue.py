@@ -14,6 +14,7 @@ import streamlit as st
 from db.engine import app_url
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError, Invalid
+from dokani.jobs.enqueue import CAN_QUEUE
 from dokani.returns import decisions, filters, query_string
 from dokani.returns import queue as svc
 from dokani.returns.decisions import SeenReturn
@@ -26,6 +27,7 @@ from dokani.ui import format as fmt
 from dokani.ui.accounts import preferences
 from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
+from dokani.ui.jobs.export import show_export_job
 from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 from dokani.labels import count, say
@@ -304,11 +306,17 @@ def _pager(actor: Actor, filt: ReturnQueueFilter, page: svc.QueuePage, cursors: 
     if has_session_cookie():  # streamed by the console's own route: any number of rows, constant memory
         nav[3].link_button("Export CSV (all matching rows)", export_link(actor.business_id, filt),
                            disabled=page.total == 0)
-    else:  # single sign-on sessions have no console cookie for the route to check: build it here
-        nav[3].download_button(
-            "Export CSV (all matching rows)", data=lambda: _csv(actor, filt), file_name="returns.csv",
-            mime="text/csv", key="queue_csv", disabled=page.total == 0,
-        )
+    if actor.role not in CAN_QUEUE and not has_session_cookie():  # a viewer signed in by SSO: built on click
+        nav[3].download_button("Export CSV (all matching rows)", data=lambda: _csv(actor, filt),
+                               file_name="returns.csv", mime="text/csv", key="queue_csv", disabled=page.total == 0)
+    elif actor.role in CAN_QUEUE:  # single sign-on sessions have no cookie for the route: a background job
+        show_export_job(actor, filt, column=nav[3] if not has_session_cookie() else None, disabled=page.total == 0,
+                        streamed_route=has_session_cookie())
+
+
+def _csv(actor: Actor, filt: ReturnQueueFilter) -> str:
+    with unit_of_work(actor) as uow:
+        return svc.export_csv(uow, filt)
 
 
 def _describe(f: ReturnQueueFilter) -> str:
@@ -335,11 +343,6 @@ def _describe(f: ReturnQueueFilter) -> str:
     if f.rule_trace:
         parts.append("rule trace: " + ", ".join(f.rule_trace))
     return " · ".join(parts)
-
-
-def _csv(actor: Actor, filt: ReturnQueueFilter) -> str:
-    with unit_of_work(actor) as uow:
-        return svc.export_csv(uow, filt)
 
 
 def _bulk(actor: Actor, selected: list[svc.QueueRow]) -> None:

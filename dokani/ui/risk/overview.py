@@ -36,25 +36,12 @@ def show_overview(overview: RiskOverview) -> None:
 
 
 def show_recompute(actor) -> None:
-    """Rescore every customer of the business now (owners, admins, reviewers)."""
-    from dokani.errors import DokaniError
-    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
-    from dokani.ui.errors import show_domain_error
+    """Rescore every customer of the business as a background job (owners, admins, reviewers), shown live."""
+    from dokani.risk.scoring import CAN_RECOMPUTE
+    from dokani.ui.jobs.risk import show_risk_recompute
 
-    if actor.role not in CAN_RECOMPUTE:
-        return
-    if st.button("Recompute every customer's score", key="risk_recompute",
-                 help="Set-based in Postgres; customers also refresh when one of their returns is triaged or decided."):
-        try:
-            with st.status("Scoring customers…") as status:
-                bar = st.progress(0.0)
-                with unit_of_work(actor) as uow:
-                    summary = recompute_business(uow, progress=lambda d, t: bar.progress(min(1.0, d / max(1, t))))
-                status.update(label=summary.describe(), state="complete")
-            st.session_state[FLASH] = summary.describe()
-            st.rerun()
-        except DokaniError as err:
-            show_domain_error(err)
+    if actor.role in CAN_RECOMPUTE:
+        show_risk_recompute(actor)
 
 
 def show_weights() -> None:
