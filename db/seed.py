@@ -6,11 +6,14 @@ generators, and every timestamp is an offset before ``anchor`` (default: the sta
 never ``now()``. Rows are bulk-loaded with COPY in dependency order, in one transaction, as the
 owner role (row-level security does not apply to it).
 
-Sizes: ``SeedSize.small()`` (2 businesses, 240 returns) is what the tests and the app's first start
-load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to returns / 8).
+Sizes: ``SeedSize.small()`` (2 businesses, 2,400 returns: fifteen months of two small shops) is what the tests
+and the app's first start load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to
+returns / 8). Every customer is then scored by the console's risk scorer (``score_customers``).
 
-Here: the public API and the order of the load. ``db.seed_rows`` makes the rows, ``db.seed_content``
-holds their words (catalogues, customer texts, personas, policy rules), ``db.seed_load`` does the COPY.
+Here: the public API and the order of the load. ``db.seed_rows`` makes the rows, ``db.seed_history`` the returns'
+history (triage by the engine under the policy in force, reviewers' decisions, audit rows), ``db.seed_calls`` the
+calls and their links to returns, ``db.seed_content`` holds their words (catalogues, customer texts, personas,
+policy rules), ``db.seed_load`` does the COPY.
 """
 from __future__ import annotations
 
@@ -25,11 +28,12 @@ from db.seed_load import (
     BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, drop_foreign_keys, drop_plain_indexes, nothing_to_lose,
     pin_clock_defaults, qualified, truncate_seeded,
 )
+from db.seed_calls import analytics_rows, call_rows, link_rows, transcript_rows
+from db.seed_history import AuditWriter, PolicyTimeline
 from db.seed_rows import (
-    RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, analytics_rows, call_rows,
-    chat_rows, conversation_rows, customer_emails, member_rows, order_lines, persona_rows, persona_test_rows,
-    plan_businesses, policy_rows, profile_rows, return_lines, risk_profile_lines, security_event_rows,
-    transcript_rows, user_rows,
+    RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows, conversation_rows,
+    customer_emails, member_rows, order_lines, persona_rows, persona_test_rows, plan_businesses, policy_rows,
+    profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
 )
 
 __all__ = ["BULK_TABLES", "STATUSES", "SeedError", "SeedSize", "SeedSummary", "database_is_empty", "default_anchor",
@@ -48,13 +52,13 @@ class SeedSize:
     """How much to load: returns are spread over the businesses (each gets at least 6 customers and calls)."""
 
     businesses: int = 2
-    returns: int = 240
+    returns: int = 2400
     customers: int = 0  # 0 = returns / 3
     calls: int = 0  # 0 = returns / 8 (at most MAX_CALLS)
 
     @classmethod
     def small(cls) -> "SeedSize":
-        return cls(businesses=2, returns=240)
+        return cls(businesses=2, returns=2400)
 
     def customer_count(self) -> int:
         return self.customers or max(self.returns // 3, 12 * max(self.businesses, 1))
@@ -75,6 +79,8 @@ class SeedSummary:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per table (generation and COPY overlap)
     statuses: dict[str, int] = field(default_factory=dict)  # return requests per status
     skipped: bool = False  # if_empty and the database had businesses already: nothing was written
+    evaluations: int = 0  # triage engine evaluations run (returns with the same facts share one)
+    scored: list[str] = field(default_factory=list)  # the risk scorer's summary, per business
 
     def describe(self) -> str:
         if self.skipped:
@@ -89,8 +95,9 @@ class SeedSummary:
             f"profiles, {c.get('security_events', 0)} security events, {c.get('policies', 0)} policy versions, "
             f"{c.get('provider_configs', 0)} personas, {c.get('call_sessions', 0)} calls "
             f"({c.get('call_transcripts', 0)} transcript lines), {c.get('chat_sessions', 0)} chat sessions "
-            f"({c.get('chat_messages', 0)} messages), {c.get('auth.users', 0)} users; "
-            f"{rows} rows in {self.seconds:.1f} s."
+            f"({c.get('chat_messages', 0)} messages), {c.get('auth.users', 0)} users, {c.get('audit_log', 0)} audit "
+            f"rows; {rows} rows in {self.seconds:.1f} s. Triage: {self.evaluations} engine evaluations for "
+            f"{c.get('return_requests', 0) - self.statuses.get('pending_triage', 0)} triaged returns."
         )
 
 
@@ -125,15 +132,49 @@ def _estimate(bizs: list[Business]) -> int:
     return total
 
 
+def score_customers(url: str, bizs: list[Business], parallel: bool = False) -> list[str]:
+    """Every customer of every seeded business scored by the console's own scorer, acting as the business's admin
+    (row-level security applies); one summary line per business. ``parallel``: two businesses at a time."""
+    from sqlalchemy import create_engine
+
+    from db.url import to_sqlalchemy
+    from db.uow import Actor, UnitOfWork
+    from dokani.risk.scoring import recompute_business
+
+    engine = create_engine(to_sqlalchemy(url), pool_size=2, max_overflow=0,
+                           connect_args={"prepare_threshold": None, "application_name": "dokani-seed"})
+
+    def one(b: Business) -> str:
+        admin = b.user("admin")
+        uow = UnitOfWork(Actor(user_id=admin.user_id, business_id=b.id, role=admin.role, email=admin.email), engine)
+        try:
+            return f"{b.demo.name}: {recompute_business(uow).describe()}"
+        finally:
+            uow.close()
+
+    try:
+        if parallel and len(bizs) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2) as pool:
+                return list(pool.map(one, bizs))
+        return [one(b) for b in bizs]
+    finally:
+        engine.dispose()
+
+
 SEED_LOCK = 7_310_455_002  # two seeders of one database take turns (the second then finds businesses)
 
 
 def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, progress: bool = True,
-                  reset: bool = False, anchor: datetime | None = None, if_empty: bool = False) -> SeedSummary:
+                  reset: bool = False, anchor: datetime | None = None, if_empty: bool = False,
+                  score: bool = True) -> SeedSummary:
     """Load the demo data set into the (migrated, owner-role) database at ``url``; see the module docstring.
 
     A database that already has businesses is refused (``SeedError``) unless ``reset`` (replace them) or
-    ``if_empty`` (leave it alone: the summary says ``skipped``); both are decided under a lock.
+    ``if_empty`` (leave it alone: the summary says ``skipped``); both are decided under a lock. With ``score``,
+    every customer is then scored by the console's risk scorer (``dokani.risk.scoring.recompute_business``);
+    without it the profiles stay "not scored yet".
     """
     if reset and if_empty:
         raise ValueError("reset and if_empty contradict each other")
@@ -174,15 +215,21 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             load("business_members", "business_id, user_id, role, display_name, email, created_at",
                  member_rows(bizs, anchor))
             load("policies", "id, created_at, business_id, version, is_active, effective_date, rules, "
-                 "usage_statistics, compliance_metrics", policy_rows(bizs, anchor))
+                 "usage_statistics, compliance_metrics, state, retired_at", policy_rows(bizs, anchor))
+            for b in bizs:  # the periods each version was in force, as Postgres recorded them (migration 0008)
+                b.timeline = PolicyTimeline(conn, b.id)
             load("provider_configs", "id, business_id, provider, config_name, config_data, is_active, created_at, "
                  "updated_at, is_default", persona_rows(bizs, anchor))
             for b in bizs:
-                sk = Skeleton(seed, b)
+                # returns first: the engines decide their statuses, which the orders they cite then show
+                sk = b.sk = Skeleton(seed, b, anchor)
+                load("return_requests", RETURN_COLUMNS, return_lines(seed, b, sk, anchor), lines=True)
                 load("mock_orders", "id, order_id, purchase_date, customer_email, product_name, product_category, "
                      "purchase_price, order_status, quantity, order_value, business_id", order_lines(seed, b, sk, anchor),
                      lines=True)
-                load("return_requests", RETURN_COLUMNS, return_lines(seed, b, sk, anchor), lines=True)
+                load("audit_log", AuditWriter.COLUMNS, b.audit.lines(), lines=True)
+                b.audit = None
+                summary.evaluations += b.triage_calls
                 for s in range(6):
                     summary.statuses[STATUSES[s]] = summary.statuses.get(STATUSES[s], 0) + sk.status.count(s)
                 del sk
@@ -192,9 +239,9 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                      lines=True)
                 load("security_events", "id, event_type, business_id, customer_email, return_request_id, severity, "
                      "event_data, resolved, resolved_by, resolved_at, created_at", security_event_rows(seed, b, anchor))
-                b.cust_returns = b.cust_value = array("i")
-                b.cust_flags = b.cust_reason = bytearray()
+                b.cust_returns = array("i")
                 b.flagged = []
+                b.first_return = {}
             for b in bizs:
                 load("chat_sessions", "id, user_id, business_id, session_name, chat_mode, session_type, is_active, "
                      "metadata, created_at, updated_at, customer_email", chat_rows(seed, b, anchor, False))
@@ -214,6 +261,8 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                      "elevenlabs_conversation_id, tavus_replica_id, tavus_conversation_id, session_url, webhook_data, "
                      "is_active, persona_config_id, call_quality_score, customer_feedback, updated_at",
                      call_rows(seed, b, anchor, calls))
+                load("call_return_links", "call_session_id, business_id, return_request_id, method, detail, linked_by, "
+                     "linked_at", link_rows(b, calls))
                 load("call_transcripts", "id, call_session_id, speaker, message, timestamp_seconds, created_at, "
                      "is_real_time, processing_status, ai_processed, ai_response_generated, stream_sequence",
                      transcript_rows(seed, b, calls, cap))
@@ -221,6 +270,8 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                      analytics_rows(seed, b, calls))
                 load("persona_test_logs", "id, business_id, config_id, test_type, test_content, test_result, success, "
                      "error_message, test_duration_ms, created_at", persona_test_rows(seed, b, anchor))
+                b.sk = None
+                b.about = {}
             # Personas' bookkeeping follows from the calls and chat sessions that used them.
             conn.execute(
                 """
@@ -263,6 +314,12 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             for table in SEEDED_TABLES:
                 conn.execute(f"ANALYZE {qualified(table)}")
         summary.timings["analyze"] = time.perf_counter() - t
+        if score:
+            if bar is not None:
+                bar.set_postfix_str("risk scores")
+            t = time.perf_counter()
+            summary.scored = score_customers(url, bizs, parallel=size.returns >= BULK_THRESHOLD)
+            summary.timings["risk scoring"] = time.perf_counter() - t
     finally:
         if bar is not None:
             bar.close()

@@ -88,7 +88,7 @@ LAST_NAMES = [
 EMAIL_DOMAINS = ["example.com", "example.net", "example.org", "mail.example", "inbox.example"]
 
 REASONS = ["damaged", "wrong_item", "doesnt_fit", "not_as_described", "changed_mind", "defective", "late_delivery"]
-REASON_WEIGHTS = [18, 10, 20, 14, 14, 16, 8]
+REASON_WEIGHTS = [18, 10, 20, 14, 8, 16, 8]
 
 # Free text a customer writes; {product} and {days} are filled in.
 REASON_TEXTS: dict[str, list[str]] = {
@@ -174,47 +174,36 @@ CUSTOMER_FOLLOW_UPS = [
     "Can I get a prepaid return label?",
 ]
 
-RISK_FACTORS = ["high_order_value", "serial_returner", "outside_return_window", "missing_evidence",
-                "high_risk_category", "new_account", "address_mismatch", "evidence_reused"]
-POLICY_VIOLATIONS = ["outside_return_window", "missing_required_evidence", "reason_not_accepted",
-                     "final_sale_item", "over_escalation_threshold"]
 FRAUD_FLAGS = ["address_mismatch", "serial_returner", "evidence_reused", "chargeback_history"]
 
-AI_REASONING = {
-    "auto_approve": [
-        "Reason '{reason}' is accepted under policy {policy}; evidence provided; order value {value} is under the "
-        "auto-approve threshold and risk {risk} is below {max_risk}. Approving automatically.",
-        "Customer has a clean history; {days} days since purchase is inside the return window. Low risk ({risk}); "
-        "approve per policy {policy}.",
-    ],
-    "auto_deny": [
-        "Risk {risk} is above the auto-deny threshold: {flags}. Policy {policy} requires manual proof that is missing.",
-        "Return requested {days} days after purchase, outside the window of policy {policy}; fraud signals: {flags}.",
-    ],
-    "human_review": [
-        "Mixed signals: reason '{reason}' is acceptable but risk {risk} sits between the auto thresholds. "
-        "A reviewer should check the evidence.",
-        "Order value {value} is above the auto-approve threshold of policy {policy}; sending to human review.",
-        "Customer has {history} previous returns; evidence looks plausible. Recommend a human decision.",
-    ],
+# What a reviewer writes, by decision and by what the return shows (db.seed_history picks the one that fits).
+APPROVE_NOTES = {
+    "photos": "Photos confirm the damage. Approved, label sent.",
+    "exception": "Outside policy, but a loyal customer: approved once as an exception.",
+    "evidence": "Checked the evidence, looks genuine. Refund to original payment.",
+    "window": "Approved - within the return window.",
+    "second_look": "Second reviewer agrees: approve.",
 }
-ADMIN_NOTES = {
-    "approved": ["Photos confirm the damage. Approved, label sent.", "Approved - within the return window.",
-                 "Checked evidence, looks genuine. Refund to original payment."],
-    "completed": ["Item received back at the warehouse, refund issued.", "Refund completed after inspection.",
-                  "Return received in good condition; refunded."],
-    "denied": ["Outside the return window, no exception.", "Evidence reused from an earlier claim. Denied.",
-               "Item shows signs of use beyond trying on. Denied per policy.", "Final sale item, cannot be returned."],
-    "escalated": ["Escalating to fraud team for a second look.", "High value; needs sign-off from the owner.",
-                  "Customer threatened chargeback; escalating."],
+DENY_NOTES = {
+    "outside_return_window": "Outside the return window, no exception.",
+    "reason_not_accepted": "This reason is not covered by the policy in force. Denied.",
+    "evidence_reused": "Evidence reused from an earlier claim. Denied.",
+    "missing_evidence": "No photos after two reminders; denied.",
+    "worn": "Item shows signs of use beyond trying on. Denied per policy.",
+    "other": "Denied after review: the evidence does not support the claim.",
+    "second_look": "Second reviewer confirms the denial.",
 }
-ESCALATION_REASONS = [
-    "Order value above the auto-escalation threshold",
-    "Possible fraud pattern: evidence reused across claims",
-    "Customer disputes the earlier denial",
-    "Carrier claim needed for damaged shipment",
-    "Repeat returner, needs a second reviewer",
-]
+ESCALATION_NOTES = {
+    "value": "Order value above the auto-escalation threshold",
+    "evidence_reused": "Possible fraud pattern: evidence reused across claims",
+    "flags": "Fraud flags need a second reviewer: {flags}",
+    "carrier": "Carrier claim needed for damaged shipment",
+    "repeat": "Repeat returner, needs a second reviewer",
+    "disputes": "Customer disputes the earlier denial",
+    "other": "Mixed signals, needs a second reviewer",
+}
+# reasons where "signs of use" is a plausible denial
+WORN_REASONS = ("doesnt_fit", "changed_mind")
 
 # Chat test sessions: (scenario, intent, [(sender, text), ...])
 CHAT_SCRIPTS = [
@@ -254,10 +243,12 @@ CHAT_SCRIPTS = [
 ]
 CHAT_MODES = ["normal", "messenger", "whatsapp", "shopify", "woocommerce"]
 
-# Voice and video call transcripts: alternating agent / customer lines.
+# Voice and video call transcripts: alternating agent / customer lines. Line 0 is the persona's greeting on the
+# call (``CALL_GREETINGS``). Each script says what the call reached (``resolution`` in the call's analytics) and
+# which kind of return it is about (None: it concerns no identified return, so it is linked to none).
 CALL_SCRIPTS = [
-    [
-        "Hi, thanks for calling {shop}. I'm {persona}. How can I help with your order today?",
+    ("resolved", "damaged", [
+        "{greeting}",
         "Hi, I got a {product} and it arrived broken.",
         "I'm sorry to hear that. Can you tell me your order number?",
         "It's {order}.",
@@ -265,25 +256,39 @@ CALL_SCRIPTS = [
         "Yes, the corner was completely crushed.",
         "Understood. I've opened a return and you'll get a prepaid label by email. Anything else?",
         "No, that's all. Thanks.",
-    ],
-    [
-        "Hello, you're through to {shop} returns. This is {persona}. What can I do for you?",
-        "I want to return a {product}, it doesn't fit.",
+    ]),
+    ("resolved", "doesnt_fit", [
+        "{greeting}",
+        "I want to return a {product}, it doesn't fit. The order is {order}.",
         "No problem. Is it unworn with the tags still attached?",
         "Yes, I only tried it on once.",
-        "Great, that's within our policy. Would you like a refund or an exchange?",
+        "Great, that's within our policy. I've opened the return: would you like a refund or an exchange?",
         "A refund please.",
         "Done. The refund is issued once the item reaches our warehouse.",
-    ],
-    [
-        "Hi, {persona} from {shop} here. How can I help?",
+    ]),
+    ("escalated", "defective", [
+        "{greeting}",
         "My {product} stopped working and I want my money back today.",
-        "I'm sorry. Let me check the order {order}... I see it's been a few weeks.",
+        "I'm sorry. Let me check the order {order}... I see your return is already with our team.",
         "It's clearly defective, this is ridiculous.",
-        "I understand your frustration. Because of the order value I'm passing this to a specialist who will call you back.",
+        "I understand your frustration. I'm passing this to a specialist who will call you back.",
         "Fine.",
-    ],
+    ]),
+    ("unresolved", None, [
+        "{greeting}",
+        "Hi, I want to send something back but I don't have my order number with me.",
+        "I can look it up by email. Which address did you order with?",
+        "Hmm, I'm not sure which one I used. I'll have to check.",
+        "No problem. Call back with the order number and we'll open the return straight away.",
+        "Okay, I'll call back later.",
+    ]),
 ]
+# The first words of a call, by persona slug ({shop} is filled in): a call greets as a call.
+CALL_GREETINGS = {
+    "voice-ava": "Hi, thanks for calling {shop}. I'm Ava. How can I help with your order today?",
+    "voice-max": "{shop} returns, Max speaking. What can I do for you?",
+    "video-nora": "Hello! I'm Nora from {shop}. Hold the item up to the camera and I'll take a look.",
+}
 CALL_FEEDBACK = {
     5: ["Quick and friendly, sorted in two minutes.", "Best support call I've had."],
     4: ["Helpful, a bit slow to answer.", "Good, solved my problem."],
@@ -296,13 +301,13 @@ CALL_FEEDBACK = {
 VOICE_PERSONAS = [
     ("voice-ava", "Ava (warm voice)", {
         "persona_name": "Ava", "voice_id": "EXAVITQu4vr4xnSDxMaL", "tone": "warm", "language": "en",
-        "greeting": "Hi, thanks for calling {shop}. I'm Ava. How can I help with your return today?",
-        "sign_off": "Thanks for calling {shop}. Have a lovely day!",
+        "greeting": "Hi, I'm Ava from {shop}. How can I help with your return today?",
+        "sign_off": "Thanks for getting in touch with {shop}. Have a lovely day!",
         "escalation": {"on_intents": ["escalation", "legal_threat", "chargeback"]},
     }),
     ("voice-max", "Max (brisk voice)", {
         "persona_name": "Max", "voice_id": "TxGEqnHWrfWFTfGW9XjX", "tone": "concise", "language": "en",
-        "greeting": "{shop} returns, Max speaking. What's your order number?",
+        "greeting": "{shop} returns, Max here. What's your order number?",
         "sign_off": "All set. Thanks for shopping with {shop}.",
         "escalation": {"on_intents": ["escalation", "chargeback"]},
     }),

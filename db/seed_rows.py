@@ -15,17 +15,24 @@ from uuid import UUID
 
 from db import seed_content as C
 from db.demo import BUSINESSES, DEMO_PASSWORD, DemoBusiness, DemoUser, demo_uuid, roles_of
+from db.seed_history import (
+    AT, AuditWriter, PolicyTimeline, TriageMemo, arrival_ages, settle, triage_audit,
+)
+from dokani.triage.engine import ENGINE_ID, classify_reason
 
 STATUSES = ["pending_triage", "pending_review", "approved", "denied", "escalated", "completed"]
 PT, PR, AP, DN, ES, CO = range(6)
-STATUS_SHARE = [0.14, 0.22, 0.26, 0.12, 0.06, 0.20]
-# (min, max) age in hours of a return in each status, counted back from the anchor
-STATUS_AGE_HOURS = [(0.5, 96.0), (2.0, 192.0), (30.0, 2900.0), (30.0, 2900.0), (24.0, 500.0), (240.0, 4300.0)]
+STATUS_INDEX = {s: k for k, s in enumerate(STATUSES)}
 POLICY_VERSIONS = ["v1.0", "v1.1", "v1.2-draft"]
-POLICY_AGE_DAYS = [200, 60, 3]  # created this many days before the anchor
+POLICY_AGE_DAYS = [470, 120, 3]  # created this many days before the anchor (v1.0 was in force until v1.1)
 TRANSCRIBED_CALLS = 2_000  # calls with a transcript, over all businesses
-TRIAGE_AGENT = "triage-agent-v3"
 SERVICE_AGENT = "cs-agent-v2"
+# The first business's story: nobody has run triage for two and a half days, and its reviewer is back from two
+# weeks off, so it has a queue to work; the others triage within hours and review within a day or so.
+FIRST_BACKLOG_TRIAGE_H = 60
+FIRST_BACKLOG_REVIEW_H = 16 * 24
+TRIAGE_ROUND_H = 30  # the other shops last ran triage yesterday evening
+REVIEW_ROUND_H = 40  # the other shops' reviewers last went through their queue the day before yesterday
 
 
 def rng_for(seed: int, *parts) -> random.Random:
@@ -84,11 +91,26 @@ class Business:
     chat_sessions: list[UUID] = field(default_factory=list)
     # filled by the returns pass
     cust_returns: array = field(default_factory=lambda: array("i"))
-    cust_flags: bytearray = field(default_factory=bytearray)
-    cust_reason: bytearray = field(default_factory=bytearray)
-    cust_value: array = field(default_factory=lambda: array("d"))
-    flagged: list[tuple] = field(default_factory=list)  # (return id, email, flag, risk, status, age_h)
+    flagged: list[tuple] = field(default_factory=list)  # (return id, email, triaged at, pattern, closed at)
     linked: list[tuple] = field(default_factory=list)  # (return id, email, age_h, reason text, status)
+    timeline: PolicyTimeline | None = None
+    audit: AuditWriter | None = None
+    about: dict = field(default_factory=dict)  # reason code -> [return index] with a known order (for calls)
+    first_return: dict = field(default_factory=dict)  # customer index -> created of their first return
+    sk: object = None  # the returns' Skeleton, kept until the calls are written (they cite returns)
+    triage_calls: int = 0  # evaluations the engine ran for this business (the rest were memo hits)
+
+    def age_of(self, i: int) -> float:
+        return self.sk.age_h[i]
+
+    def product_of(self, i: int) -> int:
+        return self.sk.product[i]
+
+    def email_of(self, i: int) -> str:
+        return self.customers[self.sk.customer[i]]
+
+    def order_of(self, i: int) -> str:
+        return f"{self.prefix}-{1_000_000 + i}"
 
     @property
     def id(self) -> UUID:
@@ -155,29 +177,32 @@ def user_rows(bizs: list[Business], anchor: datetime):
     password = demo_password_hash()
     for b in bizs:
         for k, u in enumerate(b.users):
-            yield (u.user_id, u.email, anchor - timedelta(days=400 - 7 * b.index - k), password)
+            yield (u.user_id, u.email, anchor - timedelta(days=480 - 7 * b.index - k), password)
 
 
 def profile_rows(bizs: list[Business], anchor: datetime):
     for b in bizs:
-        yield (b.demo.owner_id, anchor - timedelta(days=400 - 7 * b.index), b.demo.name, b.demo.website, b.demo.plan,
+        yield (b.demo.owner_id, anchor - timedelta(days=480 - 7 * b.index), b.demo.name, b.demo.website, b.demo.plan,
                True, b.id)
 
 
 def member_rows(bizs: list[Business], anchor: datetime):
     for b in bizs:
         for k, u in enumerate(b.users):
-            yield (b.id, u.user_id, u.role, u.display_name, u.email, anchor - timedelta(days=400 - 7 * b.index - k))
+            yield (b.id, u.user_id, u.role, u.display_name, u.email, anchor - timedelta(days=480 - 7 * b.index - k))
 
 
 def policy_rows(bizs: list[Business], anchor: datetime):
+    """v1.0 was in force until v1.1 took over (its activation history follows: migration 0008), v1.2 is a draft."""
     pid = 0
     for b in bizs:
+        created = [anchor - timedelta(days=POLICY_AGE_DAYS[v], hours=3 * b.index) for v in range(3)]
         for v, version in enumerate(POLICY_VERSIONS):
             pid += 1
-            created = anchor - timedelta(days=POLICY_AGE_DAYS[v], hours=3 * b.index)
-            effective = created if v < 2 else anchor + timedelta(days=14)
-            yield (pid, created, b.id, version, v == 1, effective, to_json(C.policy_rules(v, b.demo.key)), "{}", "{}")
+            effective = created[v] if v < 2 else anchor + timedelta(days=14)
+            state = ["retired", "active", "draft"][v]
+            yield (pid, created[v], b.id, version, v == 1, effective, to_json(C.policy_rules(v, b.demo.key)), "{}", "{}",
+                   state, created[1] if v == 0 else None)
 
 
 def persona_rows(bizs: list[Business], anchor: datetime):
@@ -200,33 +225,29 @@ _ORDER_STATUS_OF = {CO: "returned", AP: "return_approved"}
 
 
 class Skeleton:
-    """What decides a business's returns (and the orders they cite): compact arrays, oldest first."""
+    """What decides a business's returns (and the orders they cite): compact arrays, oldest first.
 
-    def __init__(self, seed: int, b: Business):
+    ``status`` is filled in by the returns pass (the engines decide it), which runs before the orders."""
+
+    def __init__(self, seed: int, b: Business, anchor: datetime):
         rng = rng_for(seed, "skeleton", b.index)
         n = b.n_returns
-        quota = [int(n * s) for s in STATUS_SHARE]
-        if b.index == 0:  # the first business always has a queue to work
-            quota[PT] = max(quota[PT], min(15, n // 5))
-            quota[PR] = max(quota[PR], min(25, n // 4))
-        while sum(quota) > n:
-            quota[quota.index(max(quota))] -= 1
-        quota[AP] += n - sum(quota)
-        pairs = []
-        for status, count in enumerate(quota):
-            lo, hi = STATUS_AGE_HOURS[status]
-            for _ in range(count):
-                pairs.append((lo + (hi - lo) * rng.random() ** 1.3, status))
-        pairs.sort(key=lambda p: -p[0])
-        self.age_h = array("d", (p[0] for p in pairs))
-        self.status = bytes(p[1] for p in pairs)
+        self.age_h = array("d", arrival_ages(rng, n, anchor))
+        self.status = bytearray(n)
         nc, nprod = b.n_customers, len(b.catalogue)
         rand = rng.random
-        self.customer = array("i", (int(nc * rand() ** 1.8) for _ in range(n)))
+        # most customers return once or twice a year, a few much more often
+        self.customer = array("i", (int(nc * rand() ** 1.25) for _ in range(n)))
         self.product = array("h", (int(nprod * rand()) for _ in range(n)))
         self.qty = bytes(1 if rand() < 0.85 else 2 for _ in range(n))
-        self.days = array("h", (int(1 + 44 * rand() ** 1.4) for _ in range(n)))
+        # days since purchase: most within a month, a few well after the window closed
+        self.days = array("h", (int(1 + 27 * rand() ** 1.3) if rand() < 0.92 else int(28 + 25 * rand())
+                                for _ in range(n)))
         self.known = bytes(0 if rand() < 0.01 else 1 for _ in range(n))
+        days, product = self.days, self.product
+        for i, p in enumerate(product):  # gadgets come back sooner (their window is shorter)
+            if b.catalogue[p][1] == "electronics":
+                days[i] = 1 + days[i] // 2
 
 
 def order_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
@@ -243,7 +264,7 @@ def order_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
             continue
         name, category, price = cat[sk.product[i]]
         q = sk.qty[i]
-        purchased = anchor - (sk.age_h[i] + 24 * sk.days[i] + 6 * rand()) * hour
+        purchased = anchor - sk.age_h[i] * hour - (24 * sk.days[i] + 6 * rand()) * hour
         yield (f"{oid - 1}\t{prefix}-{1_000_000 + i}\t{purchased}\t{cust[sk.customer[i]]}\t{name}\t{category}\t"
                f"{price:.2f}\t{_ORDER_STATUS_OF.get(sk.status[i], 'delivered')}\t{q}\t{price * q:.2f}\t{bid}\n")
     n, nc, nprod = b.n_returns, len(cust), len(cat)
@@ -262,24 +283,31 @@ RETURN_COLUMNS = (
     "conversation_log, ai_recommendation, admin_notes, risk_score, fraud_flags, triage_agent_id, "
     "customer_service_agent_id, processing_time_ms, escalation_reason, policy_version_used, admin_decision_at, "
     "days_since_purchase, order_value, product_category, customer_satisfaction_score, ai_reasoning, "
-    "policy_violations, risk_factors, approved_at, denied_at, return_history"
+    "policy_violations, risk_factors, approved_at, denied_at, return_history, ai_confidence, triage_details"
 )
 
 
 def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
-    """COPY lines of a business's return requests (the hot loop of a scale run: lookups, no per-row JSON)."""
+    """COPY lines of a business's return requests, oldest first: each triaged by the engine under the policy version
+    in force when it arrived, then decided the way ``db.seed_history.settle`` tells (the hot loop of a scale run)."""
     rng = rng_for(seed, "returns", b.index)
     rand, randint, getrandbits = rng.random, rng.randint, rng.getrandbits
+    review_rng = rng_for(seed, "reviews", b.index)
     cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, b.id
     n, nc = b.n_returns, len(cust)
     b.cust_returns = array("i", bytes(4 * nc))
-    b.cust_flags = bytearray(nc)
-    b.cust_reason = bytearray(nc)
-    b.cust_value = array("d", bytes(8 * nc))
-    cust_returns, cust_flags, cust_reason, cust_value = b.cust_returns, b.cust_flags, b.cust_reason, b.cust_value
-    flagged, linked = b.flagged, b.linked
+    cust_denied = array("i", bytes(4 * nc))
+    recent_of: dict[int, list[float]] = {}
+    cust_returns = b.cust_returns
+    flagged, linked, about, first_return = b.flagged, b.linked, b.about, b.first_return
     flagged.clear()
     linked.clear()
+    about.clear()
+    first_return.clear()
+    memo = TriageMemo()
+    timeline = b.timeline
+    audit = b.audit = AuditWriter(bid)
+    reviewer, second = b.user("reviewer"), b.user("owner")
 
     weighted = [k for k, w in enumerate(C.REASON_WEIGHTS) for _ in range(w)]
     no_fit = C.REASONS.index("doesnt_fit")
@@ -294,34 +322,22 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     ]
     replies = [[to_json(t.format(product=name)) for t in C.AGENT_REPLIES] for name, _, _ in cat]
     follow_ups = [to_json(t) for t in C.CUSTOMER_FOLLOW_UPS]
-    flag_names = [[f] for f in C.FRAUD_FLAGS] + [
-        [f, g] for k, f in enumerate(C.FRAUD_FLAGS) for g in C.FRAUD_FLAGS[k + 1:]]
-    flag_sets = [to_json({f: True for f in names}) for names in flag_names]
-    flag_texts = [", ".join(names) for names in flag_names]
-    flag_factors = [tuple(f for f in names if f in ("address_mismatch", "evidence_reused")) for names in flag_names]
-    flag_bits = [1 << k for k in range(4)] + [(1 << k) | (1 << m) for k in range(4) for m in range(k + 1, 4)]
-    n_flag_sets = len(flag_sets)
-    json_lists: dict[tuple, str] = {}
-    reasoning_templates = {k: [esc(t) for t in v] for k, v in C.AI_REASONING.items()}
-    notes_of = [None, None] + [[esc(t) for t in C.ADMIN_NOTES[s]] for s in ("approved", "denied", "escalated",
-                                                                             "completed")]
-    escalations = [esc(t) for t in C.ESCALATION_REASONS]
-    active_since_h = 24 * POLICY_AGE_DAYS[1] + 3 * b.index
+    flag_json: dict[tuple, str] = {(): "{}"}
     hostile_left = 3 if b.index == 0 else 0
+    no_triage_after = anchor - timedelta(hours=FIRST_BACKLOG_TRIAGE_H if b.index == 0 else TRIAGE_ROUND_H)
+    no_review_after = anchor - timedelta(hours=FIRST_BACKLOG_REVIEW_H if b.index == 0 else REVIEW_ROUND_H)
     evidence_base = f"https://evidence.dokani.example/{b.demo.key}"
     rid = b.first_return_id - 1
-    high_risk = "electronics"
     N = NULL
-    triage_tail = "\\N\t{}\t\\N"  # risk, fraud flags, triage agent of an untriaged return
-    hour, minute, second = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
+    hour, minute, second_ = timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1)
     anchor_ms = int(anchor.replace(tzinfo=timezone.utc).timestamp() * 1000)
     statuses = STATUSES
     status_of, age_of, customer_of, product_of = sk.status, sk.age_h, sk.customer, sk.product
     qty_of, days_of, known_of = sk.qty, sk.days, sk.known
+    window_h = 30 * 24.0
 
     for i in range(n):
         rid += 1
-        status = status_of[i]
         age_h = age_of[i]
         created = anchor - age_h * hour
         c = customer_of[i]
@@ -333,111 +349,110 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
         choices = reasons_of[p]
         reason = choices[int(len(choices) * rand())]
         history = cust_returns[c]
-        cust_returns[c] = history + 1
-        cust_reason[c] = reason
-        cust_value[c] += value
-        order_id = f"{prefix}-{1_000_000 + i}" if known_of[i] else f"{prefix}-{randint(100000, 999999)}"
+        known = bool(known_of[i])
+        order_id = f"{prefix}-{1_000_000 + i}" if known else f"{prefix}-{randint(100000, 999999)}"
+        if c not in first_return:
+            first_return[c] = created
 
         options = texts[reason][p]
         text, text_json = options[int(len(options) * rand())]
         if "{days}" in text:
             text = text.replace("{days}", str(days))
             text_json = text_json.replace("{days}", str(days))
-        if hostile_left and status == PR:
-            hostile_left -= 1
-            text = C.HOSTILE_TEXTS[2 - hostile_left].format(product=name)
-            text_json = to_json(text)
         t0 = created - (30 + 90 * rand()) * minute
         r_replies = replies[p]
-        log = (f'[{{"role": "customer", "text": {text_json}, "at": "{t0.isoformat()}"}}, '
-               f'{{"role": "agent", "text": {r_replies[int(len(r_replies) * rand())]}, '
-               f'"at": "{(t0 + 40 * second).isoformat()}"}}')
+        log_head = f'[{{"role": "customer", "text": '
+        log_tail = (f', "at": "{t0.isoformat()}"}}, '
+                    f'{{"role": "agent", "text": {r_replies[int(len(r_replies) * rand())]}, '
+                    f'"at": "{(t0 + 40 * second_).isoformat()}"}}')
         if rand() < 0.55:
-            log += (f', {{"role": "customer", "text": {follow_ups[int(len(follow_ups) * rand())]}, '
-                    f'"at": "{(t0 + 6 * minute).isoformat()}"}}')
-        log += "]"
+            log_tail += (f', {{"role": "customer", "text": {follow_ups[int(len(follow_ups) * rand())]}, '
+                         f'"at": "{(t0 + 6 * minute).isoformat()}"}}')
+        log_tail += "]"
         roll = rand()
         n_evidence = 0 if roll < 0.1 else 1 if roll < 0.64 else 2 if roll < 0.9 else 3
-        evidence = ",".join([f"{evidence_base}/{rid}/photo-{k}.jpg" for k in range(1, n_evidence + 1)])
+        receipt = rand() < 0.15
+        urls = [f"{evidence_base}/{rid}/photo-{k}.jpg" for k in range(1, n_evidence + 1)]
+        if receipt:
+            urls.append(f"{evidence_base}/{rid}/receipt.pdf")
+        evidence = ",".join(urls)
 
-        # triage: a recommendation consistent with the status the return ended in
-        if status == PT:
-            triage = f"\\N\t\\N\t{triage_tail}"  # recommendation, notes, risk, flags, agent
-            tail = "\\N\t\\N\t\\N"  # processing time, escalation, policy version
-            reasoning = N
-            violations = factors = "[]"
+        # what the shop's fraud checks flagged on the return before triage (facts the engine reads)
+        flags: tuple = ()
+        if history >= 3 and rand() < 0.12:
+            flags += ("serial_returner",)
+        if n_evidence and rand() < 0.015:
+            flags += ("evidence_reused",)
+        if rand() < 0.015:
+            flags += ("address_mismatch",)
+        if rand() < 0.008:
+            flags += ("chargeback_history",)
+        if flags:
+            flags = tuple(sorted(flags))
+            flags_text = flag_json.get(flags) or flag_json.setdefault(flags, to_json({f: True for f in flags}))
         else:
-            roll = rand()
-            if status == AP or status == CO:
-                if roll < 0.6:
-                    rec, risk = "auto_approve", 0.04 + 0.3 * rand()
-                else:
-                    rec, risk = "human_review", 0.35 + 0.35 * rand()
-            elif status == DN:
-                if roll < 0.55:
-                    rec, risk = "auto_deny", 0.85 + 0.14 * rand()
-                else:
-                    rec, risk = "human_review", 0.5 + 0.35 * rand()
-            elif status == ES:
-                rec, risk = "human_review", 0.55 + 0.4 * rand()
-            elif roll < 0.9:  # pending review
-                rec, risk = "human_review", 0.35 + 0.5 * rand()
-            else:
-                rec, risk = "auto_deny", 0.85 + 0.1 * rand()
-            risk = round(risk, 2)
-            fac = []
-            if value > 300:
-                fac.append("high_order_value")
-            if history >= 3:
-                fac.append("serial_returner")
-            if days > 30:
-                fac.append("outside_return_window")
-            if not n_evidence:
-                fac.append("missing_evidence")
-            if category == high_risk:
-                fac.append("high_risk_category")
-            flags = "{}"
-            flag_text = "none"
-            if risk >= 0.6 and rand() < 0.8:
-                k = int(n_flag_sets * rand())
-                flags = flag_sets[k]
-                cust_flags[c] |= flag_bits[k]
-                flag_text = flag_texts[k]
-                fac.extend(flag_factors[k])
-                if rand() < 0.4:
-                    flagged.append((rid, email, flag_names[k][0], risk, status, age_h))
-            key = tuple(fac)
-            factors = json_lists.get(key) or json_lists.setdefault(key, to_json(list(key)))
-            key = (days > 30, not n_evidence, value > 750)
-            violations = json_lists.get(key) or json_lists.setdefault(key, to_json(
-                [v for v, on in zip(("outside_return_window", "missing_required_evidence",
-                                     "over_escalation_threshold"), key) if on]))
-            policy = "v1.1" if age_h < active_since_h else "v1.0"
-            options = reasoning_templates[rec]
-            reasoning = options[int(len(options) * rand())].format(
-                reason=C.REASONS[reason], policy=policy, value=f"{value:.2f}", risk=f"{risk:.2f}", max_risk="0.35",
-                flags=flag_text, days=days, history=history)
-            escalation = N
-            notes = N
-            if status != PR:
-                options = notes_of[status]
-                notes = options[int(len(options) * rand())]
-                if rec == "auto_approve" and status == AP:
-                    notes = f"Auto-approved under policy {policy}."
-                if status == ES:
-                    escalation = escalations[int(len(escalations) * rand())]
-            triage = f"{rec}\t{notes}\t{risk}\t{flags}\t{TRIAGE_AGENT}"
-            tail = f"{400 + int(2600 * rand())}\t{escalation}\t{policy}"
+            flags_text = "{}"
+        # the customer's history as the facts query counts it: earlier returns, those denied, returns in 30 days
+        recent = recent_of.get(c)
+        if recent:
+            while recent and recent[0] > age_h + window_h:  # ages fall as time goes on
+                recent.pop(0)
+        n_recent = len(recent) if recent else 0
+        denied_before = cust_denied[c]
 
-        decided = approved = denied = csat = N
-        if status >= AP and status != PR:
-            decided = created + (0.2 + min(age_h - 0.5, 40.0) * rand()) * hour
-            if status == AP or status == CO:
-                approved = decided
-            elif status == DN:
-                denied = decided
+        lag = 0.1 + 6 * rand() ** 2  # triage runs a few times a day
+        triaged_at = created + lag * hour
+        policy = timeline.at(created) if timeline else None
+        untriaged = policy is None or triaged_at > anchor or created > no_triage_after
+        t = None
+        csat = N
+        if untriaged:
+            status = PT
+            triage = f"\\N\t\\N\t\\N\t{flags_text}\t\\N"  # recommendation, notes, risk, flags, agent
+            tail = "\\N\t\\N\t\\N"  # processing time, escalation, policy version
+            reasoning = confidence = details = N
+            violations = factors = "[]"
+            decided = approved = denied = N
+            code = classify_reason(text)[0]
+        else:
+            t = memo.triage(policy, value, days, category, text, (n_evidence > 0, receipt), urls, flags, known, history,
+                            denied_before, n_recent)
+            d = settle(review_rng, t, triaged_at, anchor, no_review_after, history, denied_before, n_evidence, audit,
+                       rid, reviewer, second, rid)
+            if hostile_left and d.status == "pending_review":  # customer text that must be shown as text
+                hostile = C.HOSTILE_TEXTS[3 - hostile_left].format(product=name)
+                t2 = memo.triage(policy, value, days, category, hostile, (n_evidence > 0, receipt), urls, flags, known,
+                                 history, denied_before, n_recent)
+                if t2.rec == "human_review":
+                    hostile_left -= 1
+                    text, text_json, t = hostile, to_json(hostile), t2
+            triage_audit(audit, triaged_at, rid, reviewer, rid, t, t.result.status)
+            status = STATUS_INDEX[d.status]
+            if status == DN:
+                cust_denied[c] += 1
+            notes = N if d.notes is None else esc(d.notes)
+            escalation = N if d.escalation is None else esc(d.escalation)
+            triage = f"{t.rec}\t{notes}\t{t.risk}\t{flags_text}\t{ENGINE_ID}"
+            tail = f"{1 + int(4 * rand())}\t{escalation}\t{policy.version}"
+            reasoning, violations, factors, confidence = t.reasoning, t.violations, t.factors, t.confidence
+            details = t.details.replace(AT, triaged_at.isoformat(timespec="seconds"))
+            decided = N if d.decided_at is None else d.decided_at
+            approved = N if d.approved_at is None else d.approved_at
+            denied = N if d.denied_at is None else d.denied_at
             if (status == CO or status == DN) and rand() < 0.5:
                 csat = float(int(1 + 5 * rand() ** 0.6) if status == CO else int(1 + 3 * rand()))
+            closed = (d.decided_at or d.approved_at or d.denied_at) if status in (AP, DN, CO) else None
+            for pattern in t.patterns:
+                flagged.append((rid, email, triaged_at, pattern, closed, order_id))
+            code = t.reason
+        status_of[i] = status
+        cust_returns[c] = history + 1
+        if recent is None:
+            recent_of[c] = [age_h]
+        else:
+            recent.append(age_h)
+        if known:
+            about.setdefault(code, []).append(i)
         if len(linked) < 12 and (status == PR or status == ES):
             linked.append((rid, email, age_h, text, status))
 
@@ -445,68 +460,43 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
         public_id = f"{(anchor_ms - int(age_h * 3_600_000)) << 80 | V7_BITS | getrandbits(76) & V7_RANDOM:032x}"
         agent = SERVICE_AGENT if rand() < 0.7 else N
         yield (f"{rid}\t{public_id}\t{created}\t{bid}\t{order_id}\t{email}\t{esc(text)}\t{statuses[status]}\t"
-               f"{{{evidence}}}\t{esc(log)}\t{triage}\t{agent}\t{tail}\t{decided}\t{days}\t"
+               f"{{{evidence}}}\t{esc(log_head + text_json + log_tail)}\t{triage}\t{agent}\t{tail}\t{decided}\t{days}\t"
                f"{value:.2f}\t{category}\t{csat}\t{reasoning}\t{violations}\t{factors}\t{approved}\t"
-               f"{denied}\t{history}\n")
+               f"{denied}\t{history}\t{confidence}\t{details}\n")
+    b.triage_calls = memo.calls
 
 
 def risk_profile_lines(seed: int, b: Business, anchor: datetime):
-    """COPY lines: one risk profile per customer of the business, from what the returns pass counted."""
+    """COPY lines: one (not yet scored) risk profile per customer, in (business, email) order, with a stable id;
+    ``dokani.risk.scoring`` fills in every score after the load (``db.seed.score_customers``)."""
     rng = rng_for(seed, "risk", b.index)
-    rand = rng.random
     bid = b.id
-    indicators_of = [to_json({C.FRAUD_FLAGS[k]: True for k in range(4) if bits & (1 << k)}) for bits in range(16)]
-    flag_count = [bin(bits).count("1") for bits in range(16)]
-    channels = ["chat", "email", "voice", "video", "whatsapp"]
-    hour, day = timedelta(hours=1), timedelta(days=1)
-    counts, flags, reasons, values = b.cust_returns, b.cust_flags, b.cust_reason, b.cust_value
     customers = b.customers
+    first = b.first_return
     ids = iter(sorted_ids(rng, len(customers)))
-    for c in sorted(range(len(customers)), key=customers.__getitem__):  # in (business, email) index order
-        email = customers[c]
-        count = counts[c]
-        bits = flags[c]
-        risk = round(min(0.98, 0.05 + 0.09 * count + 0.2 * flag_count[bits] + 0.1 * rand()), 2)
-        channel = channels[int(5 * rand() ** 2)]
-        wardrobing = "true" if count >= 4 and rand() < 0.5 else "false"
-        if count:
-            patterns = (f'{{"returns_total": {count}, "avg_return_value": {round(values[c] / count, 2)}, '
-                        f'"last_reason": "{C.REASONS[reasons[c]]}", "preferred_channel": "{channel}", '
-                        f'"wardrobing_suspected": {wardrobing}}}')
-        else:
-            patterns = (f'{{"returns_total": 0, "avg_return_value": null, "last_reason": null, '
-                        f'"preferred_channel": "{channel}", "wardrobing_suspected": false}}')
-        updated = anchor - (1 + 700 * rand()) * hour
-        created = updated - (30 + int(300 * rand())) * day
-        yield (f"{next(ids)}\t{email}\t{bid}\t{risk}\t{count}\t"
-               f"{indicators_of[bits]}\t{patterns}\t{updated}\t{created}\n")
+    day = timedelta(days=1)
+    for c in sorted(range(len(customers)), key=customers.__getitem__):
+        created = first.get(c) or anchor - (30 + c % 300) * day
+        yield f"{next(ids)}\t{customers[c]}\t{bid}\t\\N\t\\N\t{{}}\t{{}}\t{created}\t{created}\n"
 
 
 def security_event_rows(seed: int, b: Business, anchor: datetime):
+    """The security events triage opened (``dokani.triage.service.suspicious_patterns``), some resolved since."""
     rng = rng_for(seed, "security", b.index)
     rand = rng.random
     bid = b.id
     resolver = b.user("admin").user_id
-    severities = ["low", "medium", "high", "critical"]
-    heavy = [c for c, count in enumerate(b.cust_returns) if count >= 5]
-    ids = iter(sorted_ids(rng, len(b.flagged) + len(heavy)))
-    for rid, email, flag, risk, status, age_h in b.flagged:
-        sev = severities[min(3, int((risk - 0.55) * 9 + rand()))] if risk > 0.55 else "low"
-        created = anchor - timedelta(hours=max(age_h - 0.05, 0.01))
-        resolved = status in (AP, DN, CO) and rand() < 0.7
-        data = {"flag": flag, "risk_score": risk, "detected_by": TRIAGE_AGENT, "return_request_id": rid}
-        yield (next(ids), C.SECURITY_EVENT_TYPES[flag], bid, email, rid, sev, to_json(data),
-               resolved, resolver if resolved else None,
-               created + timedelta(hours=1 + 48 * rand()) if resolved else None, created)
-    # customers with many returns in a short period
-    for c in heavy:
-        email, count = b.customers[c], b.cust_returns[c]
-        created = anchor - timedelta(hours=2 + 600 * rand())
-        resolved = rand() < 0.3
-        data = {"returns_count": count, "threshold": 5, "detected_by": "risk-monitor"}
-        yield (next(ids), "multiple_returns_short_period", bid, email, None,
-               "critical" if count >= 12 else "high" if count >= 8 else "medium", to_json(data), resolved,
-               resolver if resolved else None, created + timedelta(hours=4) if resolved else None, created)
+    ids = iter(sorted_ids(rng, len(b.flagged)))
+    for rid, email, at, pattern, closed, order_id in b.flagged:
+        data = {"detail": pattern.detail, "source": ENGINE_ID, **pattern.data}
+        if pattern.event_type == "unknown_order":
+            data["order_id"] = order_id
+        resolved_at = closed + timedelta(hours=1 + 48 * rand()) if closed is not None and rand() < 0.7 else None
+        if resolved_at is not None and resolved_at > anchor:
+            resolved_at = None
+        resolved = resolved_at is not None
+        yield (next(ids), pattern.event_type, bid, email, rid, pattern.severity, to_json(data), resolved,
+               resolver if resolved else None, resolved_at, at)
 
 
 def chat_rows(seed: int, b: Business, anchor: datetime, want_messages: bool):
@@ -575,104 +565,6 @@ def conversation_rows(seed: int, b: Business, anchor: datetime):
                to_json([{"role": "customer", "email": email}, {"role": "agent", "id": SERVICE_AGENT}]), to_json(history),
                "return_request", 2 if status == ES else 1, "customer_service", 60 + int(600 * rand()),
                created, created + timedelta(minutes=12))
-
-
-CALL_STATUS = ["completed"] * 72 + ["abandoned"] * 14 + ["failed"] * 6 + ["in_progress"] * 2
-
-
-def call_rows(seed: int, b: Business, anchor: datetime, out: list):
-    """Call sessions; remembers (id, provider, status, duration, created, persona) in ``out`` for the children."""
-    rng = rng_for(seed, "calls", b.index)
-    rand, choice = rng.random, rng.choice
-    voice = [p for p in b.personas if p[1] == "elevenlabs"]
-    video = [p for p in b.personas if p[1] == "tavus"]
-    chats = b.chat_sessions
-    ids = sorted_ids(rng, b.n_calls)
-    for k in range(b.n_calls):
-        cid = UUID(ids[k])
-        persona = video[0] if rand() < 0.35 else voice[0 if rand() < 0.7 else 1 % len(voice)]
-        provider = persona[1]
-        status = choice(CALL_STATUS)
-        if k < 2:
-            status = "in_progress" if k == 0 else "completed"
-        if status == "in_progress":
-            created = anchor - timedelta(minutes=1 + 15 * rand())
-        else:
-            created = anchor - timedelta(hours=0.5 + 24 * 90 * rand() ** 1.3)
-        duration = {"completed": 60 + int(600 * rand()), "abandoned": 5 + int(90 * rand()), "failed": 0,
-                    "in_progress": int((anchor - created).total_seconds())}[status]
-        ended = created + timedelta(seconds=duration) if status != "in_progress" else None
-        conv = f"{'conv' if provider == 'elevenlabs' else 'c'}_{cid.hex[:20]}"
-        quality = {"completed": round(3 + 2 * rand(), 2), "abandoned": round(1.5 + 2 * rand(), 2),
-                   "failed": round(1.5 * rand(), 2), "in_progress": None}[status]
-        feedback = "{}"
-        rating = None
-        if status == "completed" and rand() < 0.6 or status == "abandoned" and rand() < 0.2:
-            rating = max(1, min(5, int(quality + rand() * 1.2))) if quality is not None else 3
-            feedback = to_json({"rating": rating, "comment": choice(C.CALL_FEEDBACK[rating])})
-        cfg = persona[3]
-        provider_data = {"persona_name": cfg["persona_name"], "language": cfg.get("language", "en")}
-        if status == "failed":
-            provider_data["error"] = choice(["microphone_permission_denied", "provider_timeout", "network_error"])
-        chat = chats[int(len(chats) * rand())] if chats and rand() < 0.05 else None
-        el = provider == "elevenlabs"
-        out.append((cid, provider, status, duration, created, persona, k))
-        yield (cid, chat, "voice" if el else "video", provider, conv, status, duration, to_json(provider_data), created,
-               ended, cfg.get("agent_id") if el else None, conv if el else None, None if el else cfg["replica_id"],
-               None if el else conv, None if el else f"https://tavus.daily.co/{conv}", "{}", status == "in_progress",
-               persona[0], quality, feedback, ended or anchor)
-
-
-def transcript_rows(seed: int, b: Business, calls: list, cap: int):
-    rng = rng_for(seed, "transcripts", b.index)
-    rand = rng.random
-    done = 0
-    for cid, provider, status, duration, created, persona, k in calls:
-        if done >= cap:
-            break
-        if status == "failed":
-            continue
-        done += 1
-        script = C.CALL_SCRIPTS[k % len(C.CALL_SCRIPTS)]
-        lines = script if status != "abandoned" else script[:3]
-        name, _, _ = b.catalogue[k % len(b.catalogue)]
-        order = f"{b.prefix}-{1_000_000 + k % max(b.n_returns, 1)}"
-        step = max(duration, 10) / (len(lines) + 1)
-        for s, line in enumerate(lines):
-            ts = round(step * s + step * 0.8 * rand(), 1)
-            speaker = "agent" if s % 2 == 0 else "customer"
-            text = line.format(shop=b.demo.name, persona=persona[3]["persona_name"], product=name, order=order)
-            yield (random_uuid(rng), cid, speaker, text, ts, created + timedelta(seconds=ts), status == "in_progress",
-                   "completed", True, speaker == "agent", s)
-
-
-def analytics_rows(seed: int, b: Business, calls: list):
-    rng = rng_for(seed, "analytics", b.index)
-    rand, choice = rng.random, rng.choice
-    ids = iter(sorted_ids(rng, len(calls)))
-    for cid, provider, status, duration, created, persona, k in calls:
-        if status == "in_progress":
-            continue
-        p50 = 350 + int(500 * rand())
-        resolution = ("unresolved" if status != "completed" else
-                      "escalated" if rand() < 0.18 else "resolved" if rand() < 0.9 else "unresolved")
-        metrics = {
-            "latency_ms_p50": p50, "latency_ms_p95": p50 + 200 + int(900 * rand()),
-            "interruptions": int(6 * rand() ** 2), "sentiment": round(-1 + 2 * rand() ** 0.7, 2),
-            "resolution": resolution, "words_per_minute": 110 + int(60 * rand()),
-            "turns": max(0, duration // 25),
-        }
-        events = [{"t": 0, "type": "call_started"}]
-        if status == "failed":
-            events.append({"t": 0, "type": "call_failed"})
-        else:
-            events.append({"t": 1, "type": "greeting_played"})
-            events.append({"t": min(duration, 8 + int(20 * rand())), "type": "intent_detected",
-                           "intent": choice(["refund_request", "exchange_request", "refund_status", "escalation"])})
-            if resolution == "escalated":
-                events.append({"t": max(duration - 30, 1), "type": "escalation_requested"})
-            events.append({"t": duration, "type": "call_ended"})
-        yield (next(ids), cid, provider, to_json(metrics), to_json(events), created + timedelta(seconds=duration + 2))
 
 
 def persona_test_rows(seed: int, b: Business, anchor: datetime):

@@ -48,29 +48,17 @@ def _seed(args: argparse.Namespace) -> int:
     except SeedError as exc:
         return fail(str(exc))
     print(summary.describe())
-    _score_seeded_customers(quiet=args.quiet)
+    if not args.quiet:
+        for line in summary.scored:  # the seed scores every customer with the console's own scorer
+            print(line)
     return 0
-
-
-def _score_seeded_customers(quiet: bool) -> None:
-    """The demo shows scores the console computed, not the seeder's (dokani.risk.scoring; tests seed without it)."""
-    from db.uow import Actor, unit_of_work
-    from dokani.risk.scoring import CAN_RECOMPUTE, recompute_business
-
-    for business_id, name, user_id, email, role in acting_members(None, CAN_RECOMPUTE):
-        if user_id is None:
-            continue
-        with unit_of_work(Actor(user_id=user_id, business_id=business_id, role=role, email=email)) as uow:
-            summary = recompute_business(uow)
-        if not quiet:
-            print(f"{name}: {summary.describe()}")
 
 
 def register_seed(sub) -> None:
     p = sub.add_parser("seed", help="load deterministic demo data (COPY; sized by flags)")
     p.add_argument("--seed", type=int, default=7, help="random seed: the same seed gives the same data")
     p.add_argument("--businesses", type=int, default=2)
-    p.add_argument("--returns", type=int, default=240, help="return requests in all (spread over businesses)")
+    p.add_argument("--returns", type=int, default=2400, help="return requests in all (spread over businesses)")
     p.add_argument("--customers", type=int, default=0, help="distinct customers (default: returns / 3)")
     p.add_argument("--calls", type=int, default=0, help="AI voice/video calls (default: returns / 8)")
     p.add_argument("--reset", action="store_true", help="delete existing demo data first")

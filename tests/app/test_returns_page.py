@@ -114,7 +114,8 @@ def test_deep_link_review_and_approve(fresh_db):
     who, = _rows(fresh_db, "SELECT actor_email FROM audit_log WHERE entity_id = %s AND action = 'approve'", str(rid))[0]
     assert who == user("atlas", "reviewer").email
     timeline = at.dataframe[-1].value
-    assert list(timeline["Action"]) == ["Approved"]  # in words (dokani.labels), not the code
+    # in words (dokani.labels), not the code: the seeded triage run, then this decision
+    assert list(timeline["Action"]) == ["Triaged by the AI", "Approved"]
 
 
 def test_deny_without_a_note_is_refused(fresh_db):
@@ -239,11 +240,16 @@ def test_back_to_the_queue_shows_the_decision(fresh_db):
     assert pid not in set(at.dataframe[0].value["public_id"])  # decided: no longer waiting
 
 
-def test_untraced_return_shows_the_engines_reading_now_without_writing(seeded_db):
+def test_untraced_return_shows_the_engines_reading_now_without_writing(fresh_db):
     import re
 
     from dokani.triage.service import engine_reading
 
+    seeded_db = fresh_db
+    with psycopg.connect(fresh_db) as conn:  # a return triaged before this engine stored rule traces
+        conn.execute("UPDATE return_requests SET triage_details = NULL, ai_confidence = NULL WHERE id = (SELECT min(id) "
+                     "FROM return_requests "
+                     "WHERE business_id = %s AND status = 'pending_review' AND conversation_log IS NOT NULL)", (ATLAS,))
     (rid, pid, version), = _rows(
         seeded_db, "SELECT id, public_id::text, policy_version_used FROM return_requests WHERE business_id = %s AND "
                    "status = 'pending_review' AND triage_details IS NULL AND conversation_log IS NOT NULL "

@@ -29,6 +29,8 @@ def _scored(url: str) -> dict:
 
 def test_cli_scores_one_business(fresh_db):
     atlas = business("atlas").business_id
+    with psycopg.connect(fresh_db) as c:  # profiles from elsewhere, never scored here (the seed scores everyone)
+        c.execute("UPDATE customer_risk_profiles SET behavior_patterns = '{}'")
     assert _scored(fresh_db) == {}
     done = _cli(fresh_db, "--business", str(atlas), "--chunk", "10")
     assert done.returncode == 0, done.stderr

@@ -24,6 +24,8 @@ def _all(url: str, sql: str, *params):
 def test_bulk_triage_moves_every_new_return_and_writes_every_column(fresh_db, atlas_reviewer):
     bid = atlas_reviewer.business_id
     before = _one(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'", bid)[0]
+    waiting = [r[0] for r in _all(fresh_db, "SELECT id FROM return_requests WHERE business_id = %s "
+                                            "AND status = 'pending_triage'", bid)]
     assert before > 0
     seen: list[tuple[int, int]] = []
     with unit_of_work(atlas_reviewer) as uow:
@@ -41,8 +43,8 @@ def test_bulk_triage_moves_every_new_return_and_writes_every_column(fresh_db, at
                   r.policy_version_used, r.triage_agent_id, r.processing_time_ms, r.order_value, r.product_category,
                   r.days_since_purchase, m.order_value, m.product_category, r.approved_at, r.denied_at
            FROM return_requests r LEFT JOIN mock_orders m ON m.order_id = r.order_id
-           WHERE r.business_id = %s AND r.triage_agent_id = %s""",
-        bid, ENGINE_ID,
+           WHERE r.business_id = %s AND r.triage_agent_id = %s AND r.id = ANY(%s)""",
+        bid, ENGINE_ID, waiting,
     )
     assert len(rows) == before
     active = _one(fresh_db, "SELECT version FROM policies WHERE business_id = %s AND is_active", bid)[0]
@@ -58,7 +60,8 @@ def test_bulk_triage_moves_every_new_return_and_writes_every_column(fresh_db, at
         assert (approved_at is not None) == (status == "approved")
         assert (denied_at is not None) == (status == "denied")
     audits = _one(fresh_db, "SELECT count(*) FROM audit_log WHERE entity = 'return_requests' AND action = 'triage' "
-                            "AND business_id = %s AND actor_id = %s", bid, atlas_reviewer.user_id)[0]
+                            "AND business_id = %s AND actor_id = %s AND entity_id = ANY(%s)", bid,
+                  atlas_reviewer.user_id, [str(r) for r in waiting])[0]
     assert audits == before
 
 
@@ -106,10 +109,11 @@ def test_decided_returns_are_not_triaged_again(fresh_db, atlas_owner):
 
 def test_testers_cannot_triage(fresh_db):
     tester = actor_for("atlas", "tester")
+    seeded = _one(fresh_db, "SELECT count(*) FROM audit_log WHERE action = 'triage'")[0]  # the seed's triage runs
     with unit_of_work(tester) as uow, pytest.raises(NotAllowed):
         triage_pending(uow)
     left = _one(fresh_db, "SELECT count(*) FROM audit_log WHERE action = 'triage'")[0]
-    assert left == 0
+    assert left == seeded
 
 
 def test_triage_under_a_named_policy_version(fresh_db, atlas_owner):
@@ -127,10 +131,14 @@ def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, at
     from dokani.triage.service import engine_reading
 
     bid = atlas_reviewer.business_id
+    with psycopg.connect(fresh_db) as conn:  # a return triaged before this engine stored rule traces
+        conn.execute("UPDATE return_requests SET triage_details = NULL WHERE id = (SELECT min(id) FROM return_requests "
+                     "WHERE business_id = %s AND status = 'pending_review')", (bid,))
     rid, version = _one(fresh_db, "SELECT id, policy_version_used FROM return_requests WHERE business_id = %s AND "
                                   "status = 'pending_review' AND triage_details IS NULL AND policy_version_used "
                                   "IS NOT NULL ORDER BY id LIMIT 1", bid)
     before = _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0]
+    audit_rows = _one(fresh_db, "SELECT count(*) FROM audit_log")[0]
     with unit_of_work(atlas_reviewer) as uow:
         reading = engine_reading(uow, rid, version)
         expected = evaluate(facts_for_return(uow.session, bid, rid).facts, load_policy(uow.session, bid, version).rules)
@@ -138,7 +146,7 @@ def test_engine_reading_explains_an_untraced_return_without_writing(fresh_db, at
     assert reading.result == expected  # the engine's own answer, every clause with its inputs
     assert any(c.rule == "return_window" and c.inputs for c in reading.result.rules_fired)
     assert _one(fresh_db, "SELECT r::text FROM return_requests r WHERE id = %s", rid)[0] == before  # nothing written
-    assert _one(fresh_db, "SELECT count(*) FROM audit_log")[0] == 0
+    assert _one(fresh_db, "SELECT count(*) FROM audit_log")[0] == audit_rows
 
     with unit_of_work(atlas_reviewer) as uow:  # a version that no longer exists: read under the active one
         gone = engine_reading(uow, rid, "v-deleted")

@@ -157,6 +157,12 @@ def _link_filters(options: dict[str, list[str]]) -> dict:
     return extra
 
 
+def _first_value(key: str, value) -> None:
+    """Give the widget `key` its first value through session state (so it is created without a default)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | None:
     extra = _link_filters(options)
     top = st.columns([3, 2, 1, 1])
@@ -170,9 +176,11 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
                         value=None if "returns_sla_hours" in st.session_state else prefs.review_sla_hours)
     with st.expander("Filters", expanded=False):
         a = st.columns([2, 1, 1.2, 1.2])
-        statuses = a[0].multiselect("Status", options["statuses"], format_func=label,
-                                    default=None if "queue_statuses" in st.session_state else list(NEEDS_DECISION),
-                                    key="queue_statuses", help="Empty: every status")
+        # Widgets whose value a drill-down link may set take their first value from session state, never from a
+        # default argument as well (Streamlit warns when a widget has both: issue #16, ``queue_created``).
+        _first_value("queue_statuses", list(NEEDS_DECISION))
+        statuses = a[0].multiselect("Status", options["statuses"], format_func=label, key="queue_statuses",
+                                    help="Empty: every status")
         risk = a[1].multiselect("Risk", ["low", "medium", "high"], key="queue_risk",
                                 help=RISK_BANDS_HELP)
         categories = a[2].multiselect("Category", options["categories"], key="queue_categories")
@@ -181,8 +189,8 @@ def _filters(options: dict[str, list[str]]) -> tuple[ReturnQueueFilter, int] | N
         b = st.columns(4)
         min_value = b[0].number_input("Order value from", min_value=0.0, value=None, key="queue_min_value")
         max_value = b[1].number_input("Order value up to", min_value=0.0, value=None, key="queue_max_value")
-        created = b[2].date_input("Asked between", value=None if "queue_created" in st.session_state else (),
-                                  key="queue_created", max_value=date.today())
+        _first_value("queue_created", ())
+        created = b[2].date_input("Asked between", key="queue_created", max_value=date.today())
         sla = b[3].multiselect("SLA", list(SLA_LABELS), format_func=SLA_LABELS.get, key="queue_sla")
     sort, descending = SORTS[sort_label]
     created = tuple(created) if isinstance(created, (tuple, list)) else (created,)
