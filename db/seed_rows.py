@@ -296,7 +296,8 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, b.id
     n, nc = b.n_returns, len(cust)
     b.cust_returns = array("i", bytes(4 * nc))
-    cust_denied = array("i", bytes(4 * nc))
+    # when each customer's denied returns counted as denied (dokani.triage.history: denied, else decided, else asked)
+    denials_of: dict[int, list] = {}
     recent_of: dict[int, list[float]] = {}
     cust_returns = b.cust_returns
     flagged, linked, about, first_return = b.flagged, b.linked, b.about, b.first_return
@@ -398,7 +399,8 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
             while recent and recent[0] > age_h + window_h:  # ages fall as time goes on
                 recent.pop(0)
         n_recent = len(recent) if recent else 0
-        denied_before = cust_denied[c]
+        denials = denials_of.get(c)
+        denied_before = sum(1 for at in denials if at <= created) if denials else 0
 
         lag = 0.1 + 6 * rand() ** 2  # triage runs a few times a day
         triaged_at = created + lag * hour
@@ -429,7 +431,7 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
             triage_audit(audit, triaged_at, rid, reviewer, rid, t, t.result.status)
             status = STATUS_INDEX[d.status]
             if status == DN:
-                cust_denied[c] += 1
+                denials_of.setdefault(c, []).append(d.denied_at or d.decided_at or created)
             notes = N if d.notes is None else esc(d.notes)
             escalation = N if d.escalation is None else esc(d.escalation)
             triage = f"{t.rec}\t{notes}\t{t.risk}\t{flags_text}\t{ENGINE_ID}"

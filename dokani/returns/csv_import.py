@@ -251,6 +251,10 @@ def import_returns(uow: UnitOfWork, preview: ImportPreview, *, file_name: str, p
         ])
         if progress:
             progress(min(start + chunk, total), total)
+    # Returns dated in the past are part of their customers' history: the later returns' stored counters move now.
+    from dokani.triage.history import fill_history_counters
+
+    fill_history_counters(uow, business, (r.customer_email for r in preview.rows))
     audit.record(uow, "import", "return_requests", file_name, None, {"returns": total, "file": file_name})
     return total
 

@@ -48,6 +48,11 @@ def _recomputed(url: str, business_id) -> dict[int, tuple[int, int, int, int, in
     return out
 
 
+def _rows_commit(url: str, sql: str, *params) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(sql, params)
+
+
 def _stored(url: str, business_id) -> dict[int, tuple[int, int, int, int, int]]:
     return {r[0]: tuple(r[1:]) for r in _rows(
         url, "SELECT return_id, prior_returns, prior_30d, prior_90d, prior_365d, prior_denied FROM return_history "
@@ -71,16 +76,20 @@ def test_triage_stores_the_history_it_read_and_it_equals_a_recomputation(fresh_d
            {rid: (stored[rid][0], stored[rid][1], stored[rid][4]) for rid in read}
     assert any(v[0] > 0 for v in stored.values()) and any(v[4] > 0 for v in stored.values())  # not all zero
 
-    # The whole business filled (as the seed does after loading): every live return, and a second run writes nothing.
-    with unit_of_work(actor_for("atlas", "owner")) as uow:
-        assert fill_history_counters(uow, bid) > 0
-        uow.commit()
+    # The seed filled the whole business after loading: every live return has its row, and a fill writes nothing.
+    assert set(_stored(fresh_db, bid)) == set(_recomputed(fresh_db, bid))
     with unit_of_work(actor_for("atlas", "owner")) as uow:
         assert fill_history_counters(uow, bid) == 0
     assert _stored(fresh_db, bid) == _recomputed(fresh_db, bid)
+    # Emptied, a fill writes every live return again.
+    _rows_commit(fresh_db, "DELETE FROM return_history WHERE business_id = %s", bid)
+    with unit_of_work(actor_for("atlas", "owner")) as uow:
+        assert fill_history_counters(uow, bid) == len(stored)
+        uow.commit()
+    assert _stored(fresh_db, bid) == _recomputed(fresh_db, bid)
 
 
-def test_an_import_of_earlier_returns_is_counted_once_triaged(fresh_db, atlas_owner):
+def test_an_import_of_earlier_returns_is_counted_at_once_and_after_triage(fresh_db, atlas_owner):
     bid = atlas_owner.business_id
     with unit_of_work(atlas_owner) as uow:
         fill_history_counters(uow, bid)
@@ -96,6 +105,10 @@ def test_an_import_of_earlier_returns_is_counted_once_triaged(fresh_db, atlas_ow
         uow.commit()
     imported = [r[0] for r in _rows(fresh_db, "SELECT id FROM return_requests WHERE order_id LIKE 'HIST-%%' ORDER BY id")]
     expected = _recomputed(fresh_db, bid)
+    # The import itself moves the stored counters of the customer's later returns (before any triage).
+    later = [r[0] for r in _rows(fresh_db, "SELECT id FROM return_requests WHERE business_id = %s AND customer_email = %s "
+                                           "AND order_id NOT LIKE 'HIST-%%' ORDER BY created_at, id", bid, email)]
+    assert _stored(fresh_db, bid)[later[0]] == expected[later[0]] and expected[later[0]][0] == 2
     # Not triaged yet: the engine still reads the imported returns' history right (computed from the rows).
     with unit_of_work(atlas_owner) as uow:
         h = facts_for_return(uow.session, bid, imported[1]).facts.history
