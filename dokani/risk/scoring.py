@@ -215,7 +215,7 @@ ev AS (
   FROM security_events WHERE business_id = :b AND NOT coalesce(resolved, false) AND {s} GROUP BY 1
 ),
 stored AS (
-  SELECT customer_email AS email, risk_score, return_frequency, fraud_indicators, score_inputs
+  SELECT customer_email AS email, risk_score, return_frequency, fraud_indicators, score_inputs, band_rank
   FROM customer_risk_profiles WHERE business_id = :b AND {s}
 ),
 customers AS (SELECT email FROM agg UNION SELECT email FROM stored UNION SELECT email FROM ev),
@@ -237,7 +237,7 @@ compared AS (  -- the cheap part of the result next to what is stored
   SELECT x.*, least(1.0, {total}) AS risk_score, x.returns_365::int AS return_frequency,
          jsonb_build_object({indicators}) AS fraud_indicators, st.email IS NOT NULL AS known,
          st.risk_score AS old_score, st.return_frequency AS old_frequency, st.fraud_indicators AS old_indicators,
-         st.score_inputs AS old_inputs
+         st.score_inputs AS old_inputs, st.band_rank AS old_band
   FROM xs x LEFT JOIN stored st ON st.email = x.email
   OFFSET 0
 ),
@@ -249,7 +249,8 @@ scored AS MATERIALIZED (  -- the explanation is built only where what was counte
            AS behavior_patterns,
          x.old_score, x.old_frequency, x.old_indicators
   FROM compared x
-  WHERE NOT x.known OR (x.old_score, x.old_frequency, x.old_indicators, x.old_inputs)
+  -- band_rank < 0: the stored explanation is not this scorer's (written elsewhere), so it is written again
+  WHERE NOT x.known OR x.old_band < 0 OR (x.old_score, x.old_frequency, x.old_indicators, x.old_inputs)
                        IS DISTINCT FROM (x.risk_score, x.return_frequency, x.fraud_indicators, x.inputs)
 ),
 updated AS (

@@ -98,6 +98,13 @@ def test_stored_ranking_columns_agree_with_the_bands_and_the_scorer(fresh_db, at
     assert {r[2] for r in rows} >= {-1, 0}
 
 
+def _unscore(url: str, business_id, n: int | None = None) -> None:
+    """Profiles written elsewhere (an import, an older scorer): the console has not scored them."""
+    with psycopg.connect(url) as c:
+        c.execute("UPDATE customer_risk_profiles SET behavior_patterns = '{}' WHERE id IN (SELECT id FROM "
+                  "customer_risk_profiles WHERE business_id = %s ORDER BY id LIMIT %s)", (business_id, n))
+
+
 def _ranking(actor, **kw) -> list[profiles.CustomerRow]:
     rows, after = [], None
     while True:
@@ -118,6 +125,7 @@ def _expected_order(rows: list[profiles.CustomerRow]) -> list[str]:
 
 def test_override_beats_the_computed_band_in_ranking_filters_and_counts_until_it_expires(fresh_db, atlas_reviewer):
     bid = atlas_reviewer.business_id
+    _unscore(fresh_db, bid, 5)  # the seed scores everyone: a few profiles from elsewhere, never scored here
     build(fresh_db, bid, "Calm.Customer@Rank.test", [R(days_ago=300)])
     score(atlas_reviewer, "Calm.Customer@Rank.test")
     everyone = _ranking(atlas_reviewer)
@@ -125,7 +133,7 @@ def test_override_beats_the_computed_band_in_ranking_filters_and_counts_until_it
         before = profiles.risk_overview(uow)
     assert [r.customer_email for r in everyone] == _expected_order(everyone)  # every page, in order, once
     assert len(everyone) == before.customers == len({r.customer_email for r in everyone})
-    assert before.not_scored == sum(r.effective_band is None for r in everyone) > 0  # seeded profiles: not scored
+    assert before.not_scored == sum(r.effective_band is None for r in everyone) == 5  # never scored here: no band
     calm = next(r for r in everyone if r.customer_email == "Calm.Customer@Rank.test")
     assert (calm.band, calm.effective_band, calm.overridden, calm.returns) == ("low", "low", False, 1)
 
@@ -176,6 +184,7 @@ def test_filters_by_list_minimum_returns_and_email(fresh_db, atlas_reviewer):
 
 
 def test_the_ranking_is_the_businesss_own(fresh_db, atlas_reviewer, bloom_owner):
+    _unscore(fresh_db, bloom_owner.business_id)
     with unit_of_work(atlas_reviewer) as uow:
         recompute_business(uow)
     with unit_of_work(bloom_owner) as uow:
