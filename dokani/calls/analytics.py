@@ -121,6 +121,11 @@ def call_summary(uow: UnitOfWork, f: CallFilter) -> CallSummary:
         params,
     ).one()
 
+    return summary_of(r)
+
+
+def summary_of(r) -> CallSummary:
+    """A summary row (calls, completed, minutes, averages, percentiles, resolved) as the page's figures."""
     def num(v):
         return float(v) if v is not None else None
 

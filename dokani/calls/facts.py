@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
-from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
+from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary, summary_of
 from dokani.calls.outcomes import CostLine, OutcomeSummary
 from dokani.returns.rows import acting_business
 
@@ -64,15 +64,7 @@ def call_summary(uow: UnitOfWork, f: CallFilter) -> CallSummary:
         params,
     ).one()
 
-    def num(v):
-        return float(v) if v is not None else None
-
-    return CallSummary(
-        calls=r.calls, completed=r.completed, total_minutes=float(r.minutes), avg_duration_s=num(r.avg_duration),
-        avg_quality=num(r.quality), latency_p50_ms=num(r.p50), latency_p95_ms=num(r.p95),
-        resolution_rate=(r.resolved / r.with_resolution) if r.with_resolution else None,
-        avg_sentiment=num(r.sentiment), with_analytics=r.with_analytics,
-    )
+    return summary_of(r)
 
 
 def calls_per_day(uow: UnitOfWork, f: CallFilter) -> pd.DataFrame:
