@@ -135,6 +135,8 @@ def analytics_rows(seed: int, b: Business, calls: list):
             "resolution": resolution, "words_per_minute": 110 + int(60 * rand()),
             "turns": max(0, duration // 25),
         }
+        if provider == "elevenlabs" and status == "completed":  # ElevenLabs' own verdict, as its webhook gives it
+            metrics["call_successful"] = {"resolved": "success", "unresolved": "failure"}.get(resolution, "unknown")
         events = [{"t": 0, "type": "call_started"}]
         if status == "failed":
             events.append({"t": 0, "type": "call_failed"})

@@ -180,6 +180,17 @@ def test_call_status_agrees_with_what_its_transcript_reaches(seeded_db):
     assert seen["resolved"] and seen["unresolved"] and seen["escalated"]
 
 
+def test_elevenlabs_gives_its_verdict_on_every_completed_call_and_it_agrees_with_the_outcome(seeded_db):
+    verdicts = _rows(seeded_db, "SELECT c.status, a.metrics ->> 'resolution', a.metrics ->> 'call_successful' "
+                                "FROM call_analytics a JOIN call_sessions c ON c.id = a.call_session_id "
+                                "WHERE c.provider = 'elevenlabs'")
+    completed = [(r, v) for status, r, v in verdicts if status == "completed"]
+    assert completed and all(v == {"resolved": "success", "unresolved": "failure"}.get(r, "unknown")
+                             for r, v in completed)
+    assert {v for _, v in completed} >= {"success", "failure"}  # the overview's call success rate has data
+    assert all(v is None for status, _, v in verdicts if status != "completed")
+
+
 def test_every_call_about_a_return_is_linked_to_it(seeded_db):
     unlinked = _one(seeded_db, """
         SELECT count(*) FROM call_sessions c JOIN call_analytics a ON a.call_session_id = c.id
