@@ -58,13 +58,16 @@ def show_customers_tab(actor) -> None:
                "open_events", "last_updated"]],
         hide_index=True, width="stretch",
         column_config={
-            "customer_email": st.column_config.TextColumn("customer"),
-            "effective_band": st.column_config.TextColumn("effective band", help="a live override, else computed"),
-            "risk_score": st.column_config.ProgressColumn("computed score", min_value=0, max_value=1, format="%.2f"),
-            "band": st.column_config.TextColumn("computed band"),
-            "overridden": st.column_config.CheckboxColumn("override"),
-            "open_events": st.column_config.NumberColumn("open events"),
-            "last_updated": st.column_config.DatetimeColumn("score changed", format="YYYY-MM-DD HH:mm"),
+            "customer_email": st.column_config.TextColumn("Customer"),
+            "effective_band": st.column_config.TextColumn("Effective band", help="a live override, else the computed band"),
+            "risk_score": st.column_config.ProgressColumn("Computed score", min_value=0, max_value=1, format="%.2f"),
+            "band": st.column_config.TextColumn("Computed band"),
+            "overridden": st.column_config.CheckboxColumn("Override"),
+            "lists": st.column_config.TextColumn("Lists"),
+            "returns": st.column_config.NumberColumn("Returns"),
+            "denied": st.column_config.NumberColumn("Denied"),
+            "open_events": st.column_config.NumberColumn("Open events"),
+            "last_updated": st.column_config.DatetimeColumn("Score changed (UTC)", format="YYYY-MM-DD HH:mm"),
         },
     )
     pager.controls(PAGER, page.next_cursor)
