@@ -84,8 +84,12 @@ def show_versions(versions_: list[PolicyVersion], backtests: dict[int, BacktestR
     st.dataframe(
         version_table(versions_, backtests), hide_index=True, width="stretch", key="policy_versions_table",
         column_config={
+            # headers capitalised like every other table; the frame keeps its plain keys
+            **{key: st.column_config.TextColumn(key.capitalize()) for key in
+               ("version", "state", "effective", "last changed by", "changed at", "latest backtest")},
+            "returns": st.column_config.NumberColumn("Returns"),
             "impact score": st.column_config.ProgressColumn(
-                "impact score", min_value=0, max_value=100, format="%.1f",
+                "Impact score", min_value=0, max_value=100, format="%.1f",
                 help="0–100; empty while no return used the version. Formula under “How metrics are computed”."),
         },
     )
