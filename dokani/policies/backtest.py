@@ -13,8 +13,11 @@ change is the sum over all replayed returns of (candidate refund − baseline re
 """
 from __future__ import annotations
 
+import heapq
+import logging
 from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Callable, Sequence
 
 from pydantic import BaseModel
@@ -25,14 +28,16 @@ from dokani import audit
 from dokani.errors import Invalid, NotFound
 from dokani.models import Policy, PolicyBacktest
 from dokani.policies.rules import PolicyRules, validate_rules
-from dokani.triage.batch import BatchEvaluator
-from dokani.triage.facts import count_returns, iter_rows
+from dokani.triage.batch import BatchEvaluator, ClassEvaluator, ClassesDisagree
+from dokani.triage.classes import SAMPLE, read_classes
+from dokani.triage.facts import count_returns, iter_rows, order_facts, period_filter, rows_by_id
 
 OUTCOMES = ("approve", "deny", "review")
 _OUTCOME = {"auto_approve": "approve", "auto_deny": "deny", "human_review": "review"}
 _RECORDED = {"approved": "approve", "completed": "approve", "denied": "deny"}
 REVIEW_LINK = "/returns?return={public_id}"
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 
 
 class BacktestFlip(BaseModel):
@@ -116,55 +121,104 @@ def default_baseline(versions: Sequence[Any], candidate_id: int) -> int | None:
 
 
 class _Tally:
-    """What the replay has counted so far: outcomes under each version, changes, refunds, a sample of flips.
-
-    Recommendations come from ``dokani.triage.batch``: the engine's own, evaluated once per class of returns whose
-    facts decide alike, not once per return."""
+    """What the replay has counted so far: outcomes under each version, changes, refunds, a sample of flips."""
 
     def __init__(self, base_rules: PolicyRules, cand_rules: PolicyRules, sample_size: int):
-        self.base_rules, self.cand_rules, self.sample_size = base_rules, cand_rules, sample_size
-        self.engine = BatchEvaluator([base_rules, cand_rules])
+        self.rules = (base_rules, cand_rules)
+        self.sample_size = sample_size
         self.before: Counter[str] = Counter()
         self.after: Counter[str] = Counter()
         self.transitions: Counter[str] = Counter()
         self.flips: list[BacktestFlip] = []
-        self.refund_change = 0.0
+        self.refund_change = Decimal(0)
         self.recorded = self.disagree = self.done = 0
-        self._fees: dict[tuple[int, str | None], float] = {}
+        self._fees: dict[tuple[int, str | None], Decimal] = {}
 
-    def _refund(self, outcome: str, value: float, which: int, category: str | None) -> float:
-        if outcome != "approve":
-            return 0.0
-        fee = self._fees.get((which, category))
-        if fee is None:
-            rules = self.cand_rules if which else self.base_rules
-            fee = self._fees[(which, category)] = rules.restocking_fee_pct(category)
-        return value * (1 - fee / 100)
+    def share(self, which: int, category: str | None) -> Decimal:
+        """What of the order value a refund under version `which` (0 baseline, 1 candidate) pays in `category`."""
+        found = self._fees.get((which, category))
+        if found is None:
+            fee = self.rules[which].restocking_fee_pct(category)
+            found = self._fees[(which, category)] = 1 - Decimal(repr(float(fee))) / 100
+        return found
 
-    def add(self, row) -> None:
-        """One row of ``dokani.triage.facts.iter_rows``."""
-        item = self.engine.read(row)
-        base, cand = self.engine.recommend(item)
-        before, after = _OUTCOME[base], _OUTCOME[cand]
-        self.before[before] += 1
-        self.after[after] += 1
-        value, category = item.value, item.category
-        delta = self._refund(after, value, 1, category) - self._refund(before, value, 0, category)
-        self.refund_change += delta
-        decided = _RECORDED.get(row.status or "")
-        if decided:
-            self.recorded += 1
-            self.disagree += decided != after
+    def _refund(self, outcome: str, value: Decimal, which: int, category: str | None) -> Decimal:
+        return value * self.share(which, category) if outcome == "approve" else Decimal(0)
+
+    def count(self, before: str, after: str, n: int, value: Decimal, category: str | None,
+              approved: int, denied: int) -> None:
+        """`n` returns of `category` worth `value` together, `approved` / `denied` of them decided so by a person."""
+        self.before[before] += n
+        self.after[after] += n
+        self.refund_change += self._refund(after, value, 1, category) - self._refund(before, value, 0, category)
+        self.recorded += approved + denied
+        self.disagree += (approved if after != "approve" else 0) + (denied if after != "deny" else 0)
         if before != after:
-            self.transitions[f"{before}→{after}"] += 1
-            if len(self.flips) < self.sample_size:
-                self.flips.append(BacktestFlip(
-                    return_id=row.id, public_id=str(row.public_id), order_id=row.order_id,
-                    created_at=row.created_at, category=category, order_value=value,
-                    before=before, after=after, refund_change=round(delta, 2),
-                    review_link=REVIEW_LINK.format(public_id=row.public_id),
-                ))
-        self.done += 1
+            self.transitions[f"{before}→{after}"] += n
+        self.done += n
+
+    def flip(self, row, before: str, after: str) -> None:
+        """One return in the sample of those that flip (a facts row)."""
+        value, _, category = order_facts(row)
+        exact = Decimal(repr(value))
+        delta = self._refund(after, exact, 1, category) - self._refund(before, exact, 0, category)
+        self.flips.append(BacktestFlip(
+            return_id=row.id, public_id=str(row.public_id), order_id=row.order_id,
+            created_at=row.created_at, category=category, order_value=value,
+            before=before, after=after, refund_change=round(float(delta), 2),
+            review_link=REVIEW_LINK.format(public_id=row.public_id),
+        ))
+
+    def add(self, evaluator: BatchEvaluator, row) -> None:
+        """One row of ``dokani.triage.facts.iter_rows`` (the replay return by return)."""
+        item = evaluator.read(row)
+        base, cand = evaluator.recommend(item)
+        before, after = _OUTCOME[base], _OUTCOME[cand]
+        decided = _RECORDED.get(row.status or "")
+        self.count(before, after, 1, Decimal(repr(item.value)), item.category,
+                   int(decided == "approve"), int(decided == "deny"))
+        if before != after and len(self.flips) < self.sample_size:
+            self.flip(row, before, after)
+
+
+def _replay_classes(uow: UnitOfWork, tally: _Tally, since, until, progress: Progress | None) -> None:
+    """Postgres groups the returns into classes that decide alike (``dokani.triage.classes``); the engine
+    evaluates one return per decision class (``ClassEvaluator``); the flips sample is the first flipping returns
+    in time order, from the first returns of each flipping class."""
+    session, business_id = uow.session, uow.actor.business_id
+    row_filter, params = period_filter("r", since, until)
+    classes = read_classes(session, business_id, tally.rules, row_filter, params)
+    total = sum(c.n for c in classes)
+    if progress:
+        progress(0, total)
+    evaluator = ClassEvaluator(tally.rules)
+    recommendations = evaluator.recommend(classes, lambda ids: rows_by_id(session, business_id, list(ids)))
+    candidates = []
+    for c, (base, cand) in zip(classes, recommendations):
+        before, after = _OUTCOME[base], _OUTCOME[cand]
+        tally.count(before, after, c.n, c.value, c.category, c.recorded_approved, c.recorded_denied)
+        if before != after:
+            candidates.extend((created is None, created, i, before, after) for created, i in zip(c.created, c.ids))
+        if progress:
+            progress(tally.done, total)
+    sample = heapq.nsmallest(tally.sample_size, candidates, key=lambda x: (x[0], x[1] or datetime.min, x[2]))
+    rows = rows_by_id(session, business_id, [s[2] for s in sample])
+    for _, _, i, before, after in sample:
+        tally.flip(rows[i], before, after)
+
+
+def _replay_rows(uow: UnitOfWork, tally: _Tally, since, until, progress: Progress | None) -> None:
+    """Return by return (every facts row to Python): what the classes are checked against."""
+    business_id = uow.actor.business_id
+    total = count_returns(uow.session, business_id, since=since, until=until)
+    step = max(1, total // 100)
+    if progress:
+        progress(0, total)
+    evaluator = BatchEvaluator(tally.rules)
+    for row in iter_rows(uow.session, business_id, since=since, until=until):
+        tally.add(evaluator, row)
+        if progress and (tally.done % step == 0 or tally.done == total):
+            progress(tally.done, max(total, tally.done))
 
 
 def backtest_policy(
@@ -178,32 +232,40 @@ def backtest_policy(
     sample_size: int = 50,
     store: bool = True,
     also: Callable[[UnitOfWork, BacktestResult], None] | None = None,
+    by_class: bool = True,
 ) -> BacktestResult:
     """Replay `policy_id` over the business's returns created in [since, until) (all when both are None).
 
     `also(uow, stored)` runs in the transaction that stores the result, before it commits (a background job
-    marks itself done there: the result and the job's state are written together or not at all)."""
+    marks itself done there: the result and the job's state are written together or not at all). `by_class`
+    False replays return by return (the reference the classes are tested against; also the fallback)."""
     if since is not None and until is not None and since >= until:
         raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
+    if sample_size > SAMPLE:
+        raise Invalid(f"A backtest keeps at most {SAMPLE} flips.", {"sample_size": f"at most {SAMPLE}"})
     candidate = _load(uow, policy_id)
     baseline = _baseline_for(uow, candidate, baseline_policy_id)
-    tally = _Tally(_rules_of(baseline), _rules_of(candidate), sample_size)
-    business_id = uow.actor.business_id
-    total = count_returns(uow.session, business_id, since=since, until=until)
-    step = max(1, total // 100)
-    if progress:
-        progress(0, total)
-    uow.session.execute(text("SET LOCAL work_mem = '256MB'"))  # the period's rows are sorted and hashed in memory
-    for row in iter_rows(uow.session, business_id, since=since, until=until):
-        tally.add(row)
-        if progress and (tally.done % step == 0 or tally.done == total):
-            progress(tally.done, max(total, tally.done))
+    base_rules, cand_rules = _rules_of(baseline), _rules_of(candidate)
+    # The period's rows are grouped and sorted in memory; JIT compiling the query would cost more than it saves.
+    uow.session.execute(text("SET LOCAL work_mem = '256MB'"))
+    uow.session.execute(text("SET LOCAL jit = off"))
+    tally = _Tally(base_rules, cand_rules, sample_size)
+    if by_class:
+        try:
+            _replay_classes(uow, tally, since, until, progress)
+        except ClassesDisagree:
+            log.exception("backtest of policy %s: the classes disagree with the engine; replaying return by return",
+                          policy_id)
+            tally = _Tally(base_rules, cand_rules, sample_size)
+            by_class = False
+    if not by_class:
+        _replay_rows(uow, tally, since, until, progress)
     result = BacktestResult(
         policy_id=candidate.id, policy_version=candidate.version,
         baseline_id=baseline.id, baseline_version=baseline.version,
         period_start=since, period_end=until,
         returns_evaluated=tally.done, outcomes_changed=sum(tally.transitions.values()),
-        refund_value_change=round(tally.refund_change, 2),
+        refund_value_change=round(float(tally.refund_change), 2),
         before_counts={o: tally.before.get(o, 0) for o in OUTCOMES},
         after_counts={o: tally.after.get(o, 0) for o in OUTCOMES},
         transitions=dict(sorted(tally.transitions.items())),

@@ -143,6 +143,22 @@ def facts_for_return(session: Session, business_id: UUID, return_id: int) -> Ret
     return to_facts(row) if row else None
 
 
+def rows_by_id(session: Session, business_id: UUID, ids: list[int]) -> dict[int, Any]:
+    """The facts rows (as `iter_rows` yields them) of some returns of a business, by id."""
+    if not ids:
+        return {}
+    sql = _FACTS_SQL.format(row_filter="AND r.id = ANY(CAST(:ids AS bigint[]))")
+    return {row.id: row for row in session.execute(text(sql), {"business_id": business_id, "ids": list(ids)})}
+
+
+def period_filter(alias: str, since: datetime | None, until: datetime | None, statuses: list[str] | None = None,
+                  include_test: bool = False) -> tuple[str, dict[str, Any]]:
+    """The SQL (``AND ...``) and parameters choosing a business's returns as `iter_rows` and `count_returns` do."""
+    clauses, params = _period_filter(alias, since, until, statuses)
+    clauses = ([] if include_test else [f"NOT {alias}.is_test"]) + clauses
+    return "".join(f" AND {c}" for c in clauses), params
+
+
 def _period_filter(alias: str, since: datetime | None, until: datetime | None,
                    statuses: list[str] | None) -> tuple[list[str], dict[str, Any]]:
     """The period and status clauses shared by `iter_facts` and `count_returns`."""
