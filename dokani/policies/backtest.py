@@ -29,7 +29,7 @@ from dokani.errors import Invalid, NotFound
 from dokani.models import Policy, PolicyBacktest
 from dokani.policies.rules import PolicyRules, validate_rules
 from dokani.triage.batch import BatchEvaluator, ClassEvaluator, ClassesDisagree
-from dokani.triage.classes import SAMPLE, read_classes
+from dokani.triage.classes import read_classes
 from dokani.triage.facts import count_returns, iter_rows, order_facts, period_filter, rows_by_id
 
 OUTCOMES = ("approve", "deny", "review")
@@ -193,18 +193,19 @@ def _replay_classes(uow: UnitOfWork, tally: _Tally, since, until, progress: Prog
         progress(0, total)
     evaluator = ClassEvaluator(tally.rules)
     recommendations = evaluator.recommend(classes, lambda ids: rows_by_id(session, business_id, list(ids)))
-    candidates = []
+    flipping = []
     for c, (base, cand) in zip(classes, recommendations):
         before, after = _OUTCOME[base], _OUTCOME[cand]
         tally.count(before, after, c.n, c.value, c.category, c.recorded_approved, c.recorded_denied)
         if before != after:
-            candidates.extend((created is None, created, i, before, after) for created, i in zip(c.created, c.ids))
+            flipping.append((c, before, after))
         if progress:
             progress(tally.done, total)
-    sample = heapq.nsmallest(tally.sample_size, candidates, key=lambda x: (x[0], x[1] or datetime.min, x[2]))
-    rows = rows_by_id(session, business_id, [s[2] for s in sample])
-    for _, _, i, before, after in sample:
-        tally.flip(rows[i], before, after)
+    first = heapq.nsmallest(tally.sample_size, ((at, i, n) for n, (c, _, _) in enumerate(flipping)
+                                                for at, i in zip(c.at, c.ids)))
+    rows = rows_by_id(session, business_id, [i for _, i, _ in first])
+    for _, i, n in first:
+        tally.flip(rows[i], *flipping[n][1:])
 
 
 def _replay_rows(uow: UnitOfWork, tally: _Tally, since, until, progress: Progress | None) -> None:
@@ -241,8 +242,6 @@ def backtest_policy(
     False replays return by return (the reference the classes are tested against; also the fallback)."""
     if since is not None and until is not None and since >= until:
         raise Invalid("The period is empty: its start must be before its end.", {"period": "start after end"})
-    if sample_size > SAMPLE:
-        raise Invalid(f"A backtest keeps at most {SAMPLE} flips.", {"sample_size": f"at most {SAMPLE}"})
     candidate = _load(uow, policy_id)
     baseline = _baseline_for(uow, candidate, baseline_policy_id)
     base_rules, cand_rules = _rules_of(baseline), _rules_of(candidate)

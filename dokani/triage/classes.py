@@ -41,7 +41,6 @@ from dokani.policies.rules import PolicyRules
 from dokani.risk.bands import BAND_MIDPOINT
 from dokani.triage.history import stored_or_computed
 
-SAMPLE = 50  # returns kept per class, in time order (the flips sample is at most this long)
 EVIDENCE_BITS = {"photo": 1, "video": 2, "receipt": 4}
 
 
@@ -104,7 +103,7 @@ _PROFILE_MILLI = """CASE WHEN f.score * 300 - floor(f.score * 300) <> 0.5 THEN r
   ELSE floor(f.score * 300)::bigint + CASE sign(
     CAST((0.30::float8 * CAST(f.score AS float8) * 4611686018427387904::float8)::bigint AS numeric) * 2000
     - (2 * floor(f.score * 300) + 1) * 4611686018427387904)
-    WHEN 1 THEN 1 WHEN -1 THEN 0 ELSE (floor(f.score * 300)::bigint % 2) END END"""
+    WHEN 1 THEN 1 WHEN -1 THEN 0 ELSE mod(floor(f.score * 300)::bigint, 2) END END"""
 # Scores read exactly so: from 0 to 1 with at most 10 decimals (the scorer writes 3). Others are left to the engine.
 _PLAIN_SCORE = "(f.score >= 0 AND f.score <= 1 AND scale(f.score) <= 10)"
 
@@ -124,41 +123,50 @@ overrides AS MATERIALIZED (  -- the live band override of each customer: the lat
     AND (o.expires_at IS NULL OR o.expires_at > timezone('utc', now()))
   ORDER BY lower(o.customer_email), o.created_at DESC, o.id DESC
 ),
-facts AS (
-  SELECT r.id, r.created_at, r.status,
-         coalesce(nullif(m.product_category, ''), r.product_category) AS category,
-         coalesce(m.order_value, r.order_value, 0) AS value,
-         CASE WHEN m.purchase_date IS NOT NULL AND r.created_at IS NOT NULL
-              THEN greatest(0, extract(day FROM r.created_at - m.purchase_date))::bigint
-              ELSE r.days_since_purchase END AS days,
-         r.reason_code, r.reason_for_return AS words, r.evidence_urls AS urls,
-         array_to_string(r.evidence_urls, E'\\n') || E'\\n' AS links,
-         r.fraud_flags, fl.keys AS flags, fl.n AS flag_count,
-         {previous_returns} AS previous_returns, {returns_30d} AS returns_30d, {previous_denied} AS previous_denied,
-         p.risk_score AS score, p.fraud_indicators, coalesce(fi.n, 0) AS indicators, fi.keys IS NULL AS odd_indicators,
-         (m.id IS NOT NULL) AS known, le.kinds AS email_lists, lo.kinds AS order_lists, ov.band
-  FROM return_requests r
-  LEFT JOIN return_history h ON h.return_id = r.id
-  LEFT JOIN mock_orders m ON m.order_id = r.order_id AND (m.business_id = :business_id OR m.business_id IS NULL)
-  LEFT JOIN customer_risk_profiles p ON p.business_id = :business_id AND p.customer_email = r.customer_email
-  LEFT JOIN LATERAL {indicator_keys} fi ON true
+returns AS (  -- the period's returns: what each says itself, narrowed before the joins
+  SELECT x.id, x.business_id, x.created_at, x.status, x.customer_email, x.order_id, x.order_value, x.product_category,
+         x.days_since_purchase, x.fraud_flags, fl.keys AS flags, fl.n AS flag_count,
+         CASE WHEN x.words IS NULL OR octet_length(x.words) = char_length(x.words) THEN x.reason_code END AS reason,
+         CASE WHEN x.words IS NOT NULL AND octet_length(x.words) <> char_length(x.words) THEN x.words END AS words,
+         CASE WHEN x.urls IS NULL OR cardinality(x.urls) = 0 THEN 0 WHEN {plain_links} THEN {evidence} END AS evidence,
+         CASE WHEN x.urls IS NOT NULL AND cardinality(x.urls) > 0 AND NOT ({plain_links}) THEN x.urls END AS links
+  FROM (SELECT r.id, r.business_id, r.created_at, r.status, r.customer_email, r.order_id, r.order_value, r.product_category,
+               r.days_since_purchase, r.fraud_flags, r.reason_code, r.reason_for_return AS words,
+               r.evidence_urls AS urls, array_to_string(r.evidence_urls, E'\\n') || E'\\n' AS joined
+        FROM return_requests r
+        WHERE r.business_id = :business_id {row_filter}
+        OFFSET 0) x
   LEFT JOIN LATERAL {flag_keys} fl ON true
-  LEFT JOIN live_lists le ON le.match_kind = 'email' AND le.value = lower(r.customer_email)
-  LEFT JOIN live_lists lo ON lo.match_kind = 'order' AND lo.value = r.order_id
-  LEFT JOIN overrides ov ON ov.email = lower(r.customer_email)
-  WHERE r.business_id = :business_id {row_filter}
   OFFSET 0  -- each expression computed once per return, not once per use
 ),
+facts AS (  -- with the order, the customer's history and profile, and the lists naming them
+  SELECT x.id, x.created_at, x.status, x.reason, x.words, x.evidence, x.links, x.fraud_flags, x.flags, x.flag_count,
+         coalesce(nullif(m.product_category, ''), x.product_category) AS category,
+         coalesce(m.order_value, x.order_value, 0) AS value,
+         -- the value as the engine compares it (a float; NaN is above no threshold there)
+         CAST(CASE WHEN coalesce(m.order_value, x.order_value, 0) = 'NaN' THEN 0
+                   ELSE coalesce(m.order_value, x.order_value, 0) END AS float8) AS compared,
+         CASE WHEN m.purchase_date IS NOT NULL AND x.created_at IS NOT NULL
+              THEN greatest(0, extract(day FROM x.created_at - m.purchase_date))::bigint
+              ELSE x.days_since_purchase END AS days,
+         {previous_returns} AS previous_returns, {returns_30d} AS returns_30d, {previous_denied} AS previous_denied,
+         p.risk_score AS score, p.fraud_indicators, coalesce(fi.n, 0) AS indicators, fi.keys IS NULL AS odd_indicators,
+         (m.id IS NOT NULL) AS known, coalesce(le.kinds, '{{}}') || coalesce(lo.kinds, '{{}}') AS lists, ov.band
+  FROM returns x
+  LEFT JOIN return_history h ON h.return_id = x.id
+  LEFT JOIN mock_orders m ON m.order_id = x.order_id AND (m.business_id = :business_id OR m.business_id IS NULL)
+  LEFT JOIN customer_risk_profiles p ON p.business_id = :business_id AND p.customer_email = x.customer_email
+  LEFT JOIN LATERAL {indicator_keys} fi ON true
+  LEFT JOIN live_lists le ON le.match_kind = 'email' AND le.value = lower(x.customer_email)
+  LEFT JOIN live_lists lo ON lo.match_kind = 'order' AND lo.value = x.order_id
+  LEFT JOIN overrides ov ON ov.email = lower(x.customer_email)
+  OFFSET 0
+),
 reading AS (
-  SELECT f.id, f.created_at, f.status, f.category, f.value,
+  SELECT f.id, f.created_at, f.status, f.category, f.value, f.compared, f.reason, f.words, f.evidence, f.links, f.flags,
          CASE WHEN f.days IS NULL THEN -1 ELSE {days_side} END AS days_side,
          {value_side} AS value_side,
-         CASE WHEN f.words IS NULL OR octet_length(f.words) = char_length(f.words) THEN f.reason_code END AS reason,
-         CASE WHEN f.words IS NOT NULL AND octet_length(f.words) <> char_length(f.words) THEN f.words END AS words,
-         CASE WHEN f.urls IS NULL OR cardinality(f.urls) = 0 THEN 0 WHEN {plain_links} THEN {evidence} END AS evidence,
-         CASE WHEN f.urls IS NOT NULL AND cardinality(f.urls) > 0 AND NOT ({plain_links}) THEN f.urls END AS links,
-         f.flags, CASE WHEN f.flags IS NULL THEN CAST(f.fraud_flags AS text) END AS raw_flags,
-         coalesce(f.email_lists, '{{}}') || coalesce(f.order_lists, '{{}}') AS lists,
+         CASE WHEN f.flags IS NULL THEN CAST(f.fraud_flags AS text) END AS raw_flags, f.lists,
          (f.band IS NULL AND f.score IS NOT NULL AND NOT {plain_score}) OR f.flags IS NULL OR f.odd_indicators AS odd,
          -- engine.assess_risk in thousandths, without what depends on the policy (high-risk category, escalation)
          100 + CASE f.band WHEN 'low' THEN :band_low WHEN 'medium' THEN :band_medium WHEN 'high' THEN :band_high
@@ -169,31 +177,36 @@ reading AS (
              + least(200, 70 * f.indicators)
              + least(300, 150 * coalesce(f.flag_count, 0))
              + CASE WHEN f.known THEN 0 ELSE 100 END AS risk_base,
-         concat_ws('|', f.band, CAST(f.score AS text), f.previous_returns, f.returns_30d, f.previous_denied,
-                   CAST(f.fraud_indicators AS text), CAST(f.fraud_flags AS text), f.known) AS inputs
+         f.band, f.score, f.previous_returns, f.returns_30d, f.previous_denied, f.fraud_indicators, f.fraud_flags,
+         f.known
   FROM facts f
   OFFSET 0
 ),
 scored AS (
-  SELECT g.*, {risk_columns}
+  SELECT g.id, g.created_at, g.status, g.category, g.value, g.reason, g.words, g.evidence, g.links, g.flags,
+         g.days_side, g.value_side, g.raw_flags, g.lists, g.odd, {risk_columns},
+         -- created_at in microseconds since 1970, the order of ORDER BY created_at (NULL last)
+         CASE WHEN g.created_at IS NULL THEN 9223372036854775807 WHEN g.created_at = '-infinity' THEN -9223372036854775807
+              WHEN g.created_at = 'infinity' THEN 9223372036854775806
+              ELSE CAST(extract(epoch FROM g.created_at) * 1000000 AS bigint) END AS at,
+         CASE WHEN g.odd THEN concat_ws('|', g.band, CAST(g.score AS text), g.previous_returns, g.returns_30d,
+              g.previous_denied, CAST(g.fraud_indicators AS text), CAST(g.fraud_flags AS text), g.known) END AS inputs
   FROM reading g
   OFFSET 0
 )
-SELECT category, days_side, value_side, reason, words, evidence, links, flags, raw_flags, lists,
-       {risk_codes}, CASE WHEN odd THEN inputs END AS risk_inputs,
+SELECT days_side, value_side, evidence, {risk_codes}, category, reason, flags, lists, words, links, raw_flags, inputs AS risk_inputs,
        count(*) AS n, sum(value) AS value,
        count(*) FILTER (WHERE status IN ('approved', 'completed')) AS recorded_approved,
        count(*) FILTER (WHERE status = 'denied') AS recorded_denied,
        {risk_ranges},
-       (array_agg(id ORDER BY created_at, id))[1:{sample}] AS ids,
-       (array_agg(created_at ORDER BY created_at, id))[1:{sample}] AS created
+       min(id) AS representative, array_agg(id) AS ids, array_agg(at) AS at
 FROM scored
-GROUP BY category, days_side, value_side, reason, words, evidence, links, flags, raw_flags, lists,
-         {risk_code_names}, CASE WHEN odd THEN inputs END
+GROUP BY days_side, value_side, evidence, {risk_code_names}, category, reason, flags, lists, words, links, raw_flags,
+         inputs
 """
 
-_PLAIN_LINKS = ("array_ndims(f.urls) = 1 AND octet_length(f.links) = char_length(f.links) "
-                "AND octet_length(f.links) - octet_length(replace(f.links, E'\\n', '')) = cardinality(f.urls)")
+_PLAIN_LINKS = ("array_ndims(x.urls) = 1 AND octet_length(x.joined) = char_length(x.joined) "
+                "AND octet_length(x.joined) - octet_length(replace(x.joined, E'\\n', '')) = cardinality(x.urls)")
 
 
 def milli_cutoffs(rules: PolicyRules) -> tuple[int, int]:
@@ -213,14 +226,13 @@ def classes_sql(policies: Sequence[PolicyRules], row_filter: str) -> tuple[str, 
     for i, w in enumerate(cuts.windows):
         params[f"w{i}"] = w
         days.append(f"(f.days > :w{i})::int")
-    vf = "(CASE WHEN f.value = 'NaN' THEN 0 ELSE f.value END)::float8"  # NaN is above nothing in Python
     for i, t in enumerate(cuts.values):
         params[f"t{i}"] = t
-        values.append(f"({vf} > :t{i})::int")
+        values.append(f"(f.compared > :t{i})::int")
     for band, mid in BAND_MIDPOINT.items():  # what assess_risk counts a hand-set band as, rounded as it does
         params[f"band_{band}"] = int(Decimal(repr(round(0.30 * mid, 3))) * 1000)
     required = sorted({e for p in policies for e in p.required_evidence})  # the only kinds the clauses ask about
-    evidence = " + ".join(f"{EVIDENCE_BITS[k]} * (f.links {_PATTERNS[k][0]} '{_PATTERNS[k][1]}')::int"
+    evidence = " + ".join(f"{EVIDENCE_BITS[k]} * (x.joined {_PATTERNS[k][0]} '{_PATTERNS[k][1]}')::int"
                           for k in required) or "0"
     risk, codes, names, ranges = [], [], [], []
     for i, p in enumerate(policies):
@@ -228,21 +240,20 @@ def classes_sql(policies: Sequence[PolicyRules], row_filter: str) -> tuple[str, 
         params[f"esc_{i}"] = float(p.auto_escalation_threshold)
         params[f"deny_{i}"], params[f"approve_{i}"] = milli_cutoffs(p)
         risk.append(f"least(1000, greatest(0, g.risk_base + CASE WHEN g.category = ANY(CAST(:high_{i} AS text[])) "
-                    f"THEN 100 ELSE 0 END + CASE WHEN (CASE WHEN g.value = 'NaN' THEN 0 ELSE g.value END)::float8 "
-                    f"> :esc_{i} THEN 50 ELSE 0 END)) AS risk_{i}")
+                    f"THEN 100 ELSE 0 END + CASE WHEN g.compared > :esc_{i} THEN 50 ELSE 0 END)) AS risk_{i}")
         codes.append(f"CASE WHEN odd THEN NULL WHEN risk_{i} >= :deny_{i} THEN 2 "
                      f"WHEN risk_{i} <= :approve_{i} THEN 0 ELSE 1 END AS risk_code_{i}")
         names.append(f"risk_code_{i}")
         ranges.append(f"min(risk_{i}) FILTER (WHERE NOT odd) AS risk_min_{i}, "
                       f"max(risk_{i}) FILTER (WHERE NOT odd) AS risk_max_{i}")
     sql = _READING_SQL.format(
-        flag_keys=_set_keys("r.fraud_flags"), indicator_keys=_set_keys("p.fraud_indicators"),
-        previous_returns=stored_or_computed("prior_returns"), previous_denied=stored_or_computed("prior_denied"),
-        returns_30d=stored_or_computed("prior_30d"), row_filter=row_filter,
+        flag_keys=_set_keys("x.fraud_flags"), indicator_keys=_set_keys("p.fraud_indicators"),
+        previous_returns=stored_or_computed("prior_returns", "x"),
+        previous_denied=stored_or_computed("prior_denied", "x"), returns_30d=stored_or_computed("prior_30d", "x"), row_filter=row_filter,
         days_side=" + ".join(days), value_side=" + ".join(values), plain_links=_PLAIN_LINKS, evidence=evidence,
         plain_score=_PLAIN_SCORE, profile_milli=_PROFILE_MILLI,
         risk_columns=", ".join(risk), risk_codes=", ".join(codes),
-        risk_code_names=", ".join(names), risk_ranges=", ".join(ranges), sample=SAMPLE,
+        risk_code_names=", ".join(names), risk_ranges=", ".join(ranges),
     )
     return sql, params
 
@@ -268,18 +279,20 @@ class ReturnClass:
     recorded_approved: int
     recorded_denied: int
     risk_ranges: tuple[tuple[int | None, int | None], ...]  # per policy: least and greatest score, in 1/1000
-    ids: list[int]
-    created: list[datetime | None]
-
-    @property
-    def representative(self) -> int:
-        return self.ids[0]
+    representative: int  # the return whose full facts stand for the class
+    ids: list[int]  # every return of the class
+    at: list[int]  # ... and when each was asked for (microseconds, NULL last: the order of created_at, id)
 
 
 def read_classes(session: Session, business_id: UUID, policies: Sequence[PolicyRules],
                  row_filter: str, params: dict[str, Any]) -> list[ReturnClass]:
     sql, policy_params = classes_sql(policies, row_filter)
-    rows = session.execute(text(sql), {**params, **policy_params, "business_id": business_id}).all()
+    # The classes are hashed, not sorted: the planner overestimates what hashing the id arrays takes.
+    before = session.execute(text("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")).scalar()
+    try:
+        rows = session.execute(text(sql), {**params, **policy_params, "business_id": business_id}).all()
+    finally:
+        session.execute(text("SELECT set_config('enable_sort', :before, true)"), {"before": before})
     k = len(policies)
     out = []
     for r in rows:
@@ -292,6 +305,6 @@ def read_classes(session: Session, business_id: UUID, policies: Sequence[PolicyR
             n=int(m["n"]), value=m["value"], recorded_approved=int(m["recorded_approved"]),
             recorded_denied=int(m["recorded_denied"]),
             risk_ranges=tuple((m[f"risk_min_{i}"], m[f"risk_max_{i}"]) for i in range(k)),
-            ids=list(m["ids"]), created=list(m["created"]),
+            representative=m["representative"], ids=m["ids"], at=m["at"],
         ))
     return out
