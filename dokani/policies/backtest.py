@@ -184,22 +184,26 @@ class _Tally:
 def _replay_classes(uow: UnitOfWork, tally: _Tally, since, until, progress: Progress | None) -> None:
     """Postgres groups the returns into classes that decide alike (``dokani.triage.classes``); the engine
     evaluates one return per decision class (``ClassEvaluator``); the flips sample is the first flipping returns
-    in time order, from the first returns of each flipping class."""
+    in time order (each class lists its returns and when they were asked for)."""
     session, business_id = uow.session, uow.actor.business_id
     row_filter, params = period_filter("r", since, until)
-    classes = read_classes(session, business_id, tally.rules, row_filter, params)
-    total = sum(c.n for c in classes)
-    if progress:
+    total = 0
+    if progress:  # an index-only count, so the bar has its length before the grouping runs
+        total = count_returns(session, business_id, since=since, until=until)
         progress(0, total)
+    classes = read_classes(session, business_id, tally.rules, row_filter, params)
+    total = max(total, sum(c.n for c in classes))
     evaluator = ClassEvaluator(tally.rules)
     recommendations = evaluator.recommend(classes, lambda ids: rows_by_id(session, business_id, list(ids)))
     flipping = []
+    step, reported = max(1, total // 100), 0
     for c, (base, cand) in zip(classes, recommendations):
         before, after = _OUTCOME[base], _OUTCOME[cand]
         tally.count(before, after, c.n, c.value, c.category, c.recorded_approved, c.recorded_denied)
         if before != after:
             flipping.append((c, before, after))
-        if progress:
+        if progress and (tally.done - reported >= step or tally.done == total):
+            reported = tally.done
             progress(tally.done, total)
     first = heapq.nsmallest(tally.sample_size, ((at, i, n) for n, (c, _, _) in enumerate(flipping)
                                                 for at, i in zip(c.at, c.ids)))

@@ -5,8 +5,8 @@ Under a given set of policies the engine's recommendation of a return reads only
 the days since purchase exceed the category's window, the reason code, the kinds of evidence, the fraud flags that
 are set, the risk lists naming the customer or the order, and the risk score against each policy's thresholds.
 ``classes_sql`` computes those per return in SQL and groups by them, so a period of 100,000 returns comes back as a
-few thousand classes, each with how many returns, their order value (the refund), their recorded decisions and the
-first returns in time order (a flips sample and the representative whose full facts the engine evaluates).
+few thousand classes, each with how many returns, their order value (the refund), their recorded decisions, one
+return whose full facts the engine evaluates for the class, and every return's id and time (for the flips sample).
 
 What is computed here is the engine's own reading, exactly:
 
@@ -288,11 +288,10 @@ def read_classes(session: Session, business_id: UUID, policies: Sequence[PolicyR
                  row_filter: str, params: dict[str, Any]) -> list[ReturnClass]:
     sql, policy_params = classes_sql(policies, row_filter)
     # The classes are hashed, not sorted: the planner overestimates what hashing the id arrays takes.
+    # (An error aborts the transaction, and the setting with it.)
     before = session.execute(text("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")).scalar()
-    try:
-        rows = session.execute(text(sql), {**params, **policy_params, "business_id": business_id}).all()
-    finally:
-        session.execute(text("SELECT set_config('enable_sort', :before, true)"), {"before": before})
+    rows = session.execute(text(sql), {**params, **policy_params, "business_id": business_id}).all()
+    session.execute(text("SELECT set_config('enable_sort', :before, true)"), {"before": before})
     k = len(policies)
     out = []
     for r in rows:
