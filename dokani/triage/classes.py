@@ -289,7 +289,8 @@ def read_classes(session: Session, business_id: UUID, policies: Sequence[PolicyR
     sql, policy_params = classes_sql(policies, row_filter)
     # The classes are hashed, not sorted: the planner overestimates what hashing the id arrays takes.
     # (An error aborts the transaction, and the setting with it.)
-    before = session.execute(text("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")).scalar()
+    before = session.execute(text("SELECT current_setting('enable_sort')")).scalar()
+    session.execute(text("SET LOCAL enable_sort = off"))
     rows = session.execute(text(sql), {**params, **policy_params, "business_id": business_id}).all()
     session.execute(text("SELECT set_config('enable_sort', :before, true)"), {"before": before})
     k = len(policies)
