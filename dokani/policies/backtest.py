@@ -1,9 +1,11 @@
 """Backtest a policy version: replay it over a business's past returns with the shared triage engine.
 
-Each return in the chosen period is evaluated twice by the shared engine on the same facts
-(``dokani.triage.facts``; ``dokani.triage.batch`` runs ``evaluate`` once per class of returns that decide alike): once under the baseline version (the active one unless another is chosen; for the active version itself, the
-one it replaced) and
-once under the candidate. The result counts the outcomes that change (approve / deny / review, in every
+Each return in the chosen period is decided twice by the shared engine on the same facts: once under the baseline
+version (the active one unless another is chosen; for the active version itself, the one it replaced) and once
+under the candidate. Postgres groups the returns into classes that decide alike under both
+(``dokani.triage.classes``), and ``dokani.triage.batch.ClassEvaluator`` runs ``evaluate`` once per decision class
+on the full facts (``dokani.triage.facts``) of one return of it, checked against its class; should a check fail,
+the backtest replays return by return (``by_class=False``, also the reference the tests compare with). The result counts the outcomes that change (approve / deny / review, in every
 direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
 ``policy_backtests`` so the version list can show the latest one.
 
