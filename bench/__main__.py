@@ -102,7 +102,7 @@ def main() -> None:
     rss = None
     browser = None
     if args.only != "services":
-        pages, peer_ms, rss = run_pages(url, args.page_repeat)
+        pages, peer_ms, rss = run_pages(url, args.page_repeat, args.returns)
         if not args.no_browser:
             from bench.browser import decision_round_trip
 
@@ -129,10 +129,11 @@ def _embedded_server() -> str:
     return embedded.ensure_running()
 
 
-def run_pages(url: str, repeat: int):
+def run_pages(url: str, repeat: int, returns: int):
     """Render each page through the whole app, as the owner of the busiest business."""
     from bench import pages as page_bench
     from bench.page_scenarios import page_scenarios
+    from bench.plans import PlanRecorder, write_plans
     from bench.scenarios import _first_pending_public_id
     from db.demo import DEMO_PASSWORD, business, user
     from db.engine import app_engine
@@ -145,10 +146,19 @@ def run_pages(url: str, repeat: int):
     atlas = str(business("atlas").business_id)
     bare = page_bench._bare_page_ms(repeat)
     print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
-    timings = []
+    recorder = PlanRecorder()
+    recorder.install(app_engine())
+    timings, plans = [], {}
     for name, page, query, act in page_scenarios(_first_pending_public_id()):
         at = page_bench.open_app(page, token, atlas, query)
         timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare))
+        # then once more with every read explained (after the timings: explaining doubles each statement)
+        recorder.plans, recorder.on = [], True
+        (act(at, repeat + 1) if act else at).run()
+        recorder.on = False
+        plans[name] = recorder.plans
+    write_plans(ROOT / "benchmarks" / "PLANS.md", returns, plans)
+    print(f"wrote {ROOT / 'benchmarks' / 'PLANS.md'}")
     timings_rss = page_bench.resident_mib()  # before the naive peer, which holds the whole table in pandas
     peer = page_bench.naive_peer_ms(url, atlas)
     print(f"naive peer (pd.read_sql of the business's returns, filter in pandas): {peer:,.0f} ms")
