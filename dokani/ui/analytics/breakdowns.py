@@ -140,6 +140,7 @@ def _weekly(weekly: pd.DataFrame) -> None:
     frame = weekly.copy()
     frame["agreement %"] = [None if a is None or pd.isna(a) else round(100 * a, 1) for a in frame["agreement"]]
     fig = bar(frame, "week", "decisions", height=240, hover=["pushed", "agreed", "overrode", "small_sample"],
-              layout={**TIGHT, "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 100]}})
+              layout={**TIGHT, "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 100], "showgrid": False,
+                                          "tickmode": "array", "tickvals": [0, 25, 50, 75, 100], "ticksuffix": "%"}})
     fig.add_line(frame["week"], frame["agreement %"], "agreement %", yaxis="y2")
     st.plotly_chart(fig, width="stretch", key="overview_weekly")
