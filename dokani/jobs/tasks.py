@@ -105,6 +105,12 @@ def _calls_import(actor: Actor, job: records.JobRecord, progress: Reporter) -> N
     run_calls_import(actor, job, progress)
 
 
+def _triage_pending(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.triage import run_triage
+
+    run_triage(actor, job, progress)
+
+
 def _returns_export(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
     from dokani.jobs.exports import run_returns_export
 
@@ -113,7 +119,8 @@ def _returns_export(actor: Actor, job: records.JobRecord, progress: Reporter) ->
 
 RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {
     "backtest": _backtest, "suite_run": _suite_run, "risk_recompute": _risk_recompute,
-    "returns_import": _returns_import, "calls_import": _calls_import, "returns_export": _returns_export}
+    "returns_import": _returns_import, "calls_import": _calls_import, "returns_export": _returns_export,
+    "triage_pending": _triage_pending}
 
 
 def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None) -> records.JobRecord | None:
@@ -195,6 +202,28 @@ def apply_due_policy_versions() -> int:
 @tasks.task(name="apply_due_policies", queueing_lock="apply_due_policies")
 def apply_due_policies(timestamp: int) -> int:
     return apply_due_policy_versions()
+
+
+def refresh_stale_policy_metrics() -> int:
+    """Recompute the policy metrics of every business whose figures are older than a few minutes; how many."""
+    from db.engine import owner_engine
+    from dokani.policies import metrics
+
+    refreshed = 0
+    for actor in metrics.businesses_due(owner_engine()):
+        try:
+            with unit_of_work(actor) as uow:
+                metrics.refresh_metrics(uow)
+            refreshed += 1
+        except DokaniError as err:
+            log.info("policy metrics for %s: %s", actor.business_id, err)
+    return refreshed
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="refresh_policy_metrics")
+@tasks.task(name="refresh_policy_metrics", queueing_lock="refresh_policy_metrics")
+def refresh_policy_metrics(timestamp: int) -> int:
+    return refresh_stale_policy_metrics()
 
 
 def take_snapshots(kind: str) -> int:
