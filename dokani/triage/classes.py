@@ -124,14 +124,15 @@ overrides AS MATERIALIZED (  -- the live band override of each customer: the lat
   ORDER BY lower(o.customer_email), o.created_at DESC, o.id DESC
 ),
 returns AS (  -- the period's returns: what each says itself, narrowed before the joins
-  SELECT x.id, x.business_id, x.created_at, x.status, x.customer_email, x.order_id, x.order_value, x.product_category,
-         x.days_since_purchase, x.fraud_flags, fl.keys AS flags, fl.n AS flag_count,
-         CASE WHEN x.words IS NULL OR octet_length(x.words) = char_length(x.words) THEN x.reason_code END AS reason,
-         CASE WHEN x.words IS NOT NULL AND octet_length(x.words) <> char_length(x.words) THEN x.words END AS words,
+  SELECT x.id, x.business_id, x.created_at, x.status, x.customer_email, lower(x.customer_email) AS email,
+         x.order_id, x.order_value, x.product_category, x.days_since_purchase, x.fraud_flags,
+         fl.keys AS flags, fl.n AS flag_count,
+         CASE WHEN x.plain_words THEN x.reason_code END AS reason, CASE WHEN NOT x.plain_words THEN x.words END AS words,
          CASE WHEN x.urls IS NULL OR cardinality(x.urls) = 0 THEN 0 WHEN {plain_links} THEN {evidence} END AS evidence,
          CASE WHEN x.urls IS NOT NULL AND cardinality(x.urls) > 0 AND NOT ({plain_links}) THEN x.urls END AS links
   FROM (SELECT r.id, r.business_id, r.created_at, r.status, r.customer_email, r.order_id, r.order_value, r.product_category,
                r.days_since_purchase, r.fraud_flags, r.reason_code, r.reason_for_return AS words,
+               coalesce(octet_length(r.reason_for_return) = char_length(r.reason_for_return), true) AS plain_words,
                r.evidence_urls AS urls, array_to_string(r.evidence_urls, E'\\n') || E'\\n' AS joined
         FROM return_requests r
         WHERE r.business_id = :business_id {row_filter}
@@ -157,9 +158,9 @@ facts AS (  -- with the order, the customer's history and profile, and the lists
   LEFT JOIN mock_orders m ON m.order_id = x.order_id AND (m.business_id = :business_id OR m.business_id IS NULL)
   LEFT JOIN customer_risk_profiles p ON p.business_id = :business_id AND p.customer_email = x.customer_email
   LEFT JOIN LATERAL {indicator_keys} fi ON true
-  LEFT JOIN live_lists le ON le.match_kind = 'email' AND le.value = lower(x.customer_email)
+  LEFT JOIN live_lists le ON le.match_kind = 'email' AND le.value = x.email
   LEFT JOIN live_lists lo ON lo.match_kind = 'order' AND lo.value = x.order_id
-  LEFT JOIN overrides ov ON ov.email = lower(x.customer_email)
+  LEFT JOIN overrides ov ON ov.email = x.email
   OFFSET 0
 ),
 reading AS (
