@@ -5,9 +5,10 @@ version (the active one unless another is chosen; for the active version itself,
 under the candidate. Postgres groups the returns into classes that decide alike under both
 (``dokani.triage.classes``), and ``dokani.triage.batch.ClassEvaluator`` runs ``evaluate`` once per decision class
 on the full facts (``dokani.triage.facts``) of one return of it, checked against its class; should a check fail,
-the backtest replays return by return (``by_class=False``, also the reference the tests compare with). The result counts the outcomes that change (approve / deny / review, in every
-direction), the refund value that changes, keeps a sample of the returns that flip, and is stored in
-``policy_backtests`` so the version list can show the latest one.
+the backtest replays return by return (``by_class=False``, also the reference the tests compare with).
+The result counts the outcomes that change (approve / deny / review, in every direction), the refund value that
+changes, keeps a sample of the returns that flip, and is stored in ``policy_backtests`` so the version list can show
+the latest one.
 
 Refund value of an outcome: ``order_value × (1 − restocking_fee_pct / 100)`` of the return's category
 when the engine approves it automatically, 0 when it denies it or leaves it to a person. The refund value

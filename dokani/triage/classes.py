@@ -17,10 +17,11 @@ What is computed here is the engine's own reading, exactly:
 - evidence kinds: the engine's patterns over the links (ASCII links without line breaks); any other links are sent
   as they are and read by the engine's own ``_evidence_kinds``;
 - the fraud flags that are set (Python's truthiness of JSON values) and the profile's fraud indicators that are;
-- the risk score of each policy as ``engine.assess_risk`` adds it up: every contribution is a multiple of 0.001,
-  so the sum in numeric, as a float, is exactly the engine's rounded score. A return whose profile score is not
-  such a number (it would round half-way, or has more than 10 decimals, or is not finite) or whose flags or
-  indicators hold numbers too small for a float gets no risk here (``risk_code`` NULL) and a class of its own by
+- the risk score of each policy as ``engine.assess_risk`` adds it up, in thousandths: every contribution is a
+  multiple of 0.001 (the profile's is rounded so, as the engine rounds it in floats: ``_PROFILE_MILLI``), so the
+  integer sum k is the engine's rounded score k / 1000 exactly, compared with thresholds turned into thousandths
+  (``milli_cutoffs``). A return whose profile score is outside 0..1 or has more than 10 decimals, or whose flags or
+  indicators hold numbers too small for a float, gets no risk here (``risk_code`` NULL) and a class of its own by
   every risk input (``risk_inputs``): the engine scores its representative.
 
 ``dokani.triage.batch.ClassEvaluator`` turns the classes into recommendations and checks every representative it
@@ -29,7 +30,6 @@ evaluates against the class it stands for (any difference means this reading and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Sequence
 from uuid import UUID
@@ -86,7 +86,8 @@ def _set_keys(column: str) -> str:
     ``facts.json_object`` reads it. Values repeat: Postgres reads each distinct one once (Memoize)."""
     return (f"(SELECT CASE WHEN bool_or({_tiny('e.value')}) THEN NULL ELSE coalesce(array_agg(e.key COLLATE \"C\" "
             f"ORDER BY e.key COLLATE \"C\") FILTER (WHERE {_truthy('e.value')}), '{{}}') END AS keys, "
-            f"CASE WHEN bool_or({_tiny('e.value')}) THEN NULL ELSE count(*) FILTER (WHERE {_truthy('e.value')}) END AS n "
+            f"CASE WHEN bool_or({_tiny('e.value')}) THEN NULL "
+            f"ELSE count(*) FILTER (WHERE {_truthy('e.value')}) END AS n "
             f"FROM jsonb_each(CASE WHEN jsonb_typeof({column}) = 'object' THEN {column} END) e)")
 
 
@@ -127,10 +128,12 @@ returns AS (  -- the period's returns: what each says itself, narrowed before th
   SELECT x.id, x.business_id, x.created_at, x.status, x.customer_email, lower(x.customer_email) AS email,
          x.order_id, x.order_value, x.product_category, x.days_since_purchase, x.fraud_flags,
          fl.keys AS flags, fl.n AS flag_count,
-         CASE WHEN x.plain_words THEN x.reason_code END AS reason, CASE WHEN NOT x.plain_words THEN x.words END AS words,
+         CASE WHEN x.plain_words THEN x.reason_code END AS reason,
+         CASE WHEN NOT x.plain_words THEN x.words END AS words,
          CASE WHEN x.urls IS NULL OR cardinality(x.urls) = 0 THEN 0 WHEN {plain_links} THEN {evidence} END AS evidence,
          CASE WHEN x.urls IS NOT NULL AND cardinality(x.urls) > 0 AND NOT ({plain_links}) THEN x.urls END AS links
-  FROM (SELECT r.id, r.business_id, r.created_at, r.status, r.customer_email, r.order_id, r.order_value, r.product_category,
+  FROM (SELECT r.id, r.business_id, r.created_at, r.status, r.customer_email, r.order_id, r.order_value,
+               r.product_category,
                r.days_since_purchase, r.fraud_flags, r.reason_code, r.reason_for_return AS words,
                coalesce(octet_length(r.reason_for_return) = char_length(r.reason_for_return), true) AS plain_words,
                r.evidence_urls AS urls, array_to_string(r.evidence_urls, E'\\n') || E'\\n' AS joined
@@ -187,7 +190,8 @@ scored AS (
   SELECT g.id, g.created_at, g.status, g.category, g.value, g.reason, g.words, g.evidence, g.links, g.flags,
          g.days_side, g.value_side, g.raw_flags, g.lists, g.odd, {risk_columns},
          -- created_at in microseconds since 1970, the order of ORDER BY created_at (NULL last)
-         CASE WHEN g.created_at IS NULL THEN 9223372036854775807 WHEN g.created_at = '-infinity' THEN -9223372036854775807
+         CASE WHEN g.created_at IS NULL THEN 9223372036854775807
+              WHEN g.created_at = '-infinity' THEN -9223372036854775807
               WHEN g.created_at = 'infinity' THEN 9223372036854775806
               ELSE CAST(extract(epoch FROM g.created_at) * 1000000 AS bigint) END AS at,
          CASE WHEN g.odd THEN concat_ws('|', g.band, CAST(g.score AS text), g.previous_returns, g.returns_30d,
@@ -195,7 +199,8 @@ scored AS (
   FROM reading g
   OFFSET 0
 )
-SELECT days_side, value_side, evidence, {risk_codes}, category, reason, flags, lists, words, links, raw_flags, inputs AS risk_inputs,
+SELECT days_side, value_side, evidence, {risk_codes}, category, reason, flags, lists, words, links, raw_flags,
+       inputs AS risk_inputs,
        count(*) AS n, sum(value) AS value,
        count(*) FILTER (WHERE status IN ('approved', 'completed')) AS recorded_approved,
        count(*) FILTER (WHERE status = 'denied') AS recorded_denied,
@@ -250,7 +255,8 @@ def classes_sql(policies: Sequence[PolicyRules], row_filter: str) -> tuple[str, 
     sql = _READING_SQL.format(
         flag_keys=_set_keys("x.fraud_flags"), indicator_keys=_set_keys("p.fraud_indicators"),
         previous_returns=stored_or_computed("prior_returns", "x"),
-        previous_denied=stored_or_computed("prior_denied", "x"), returns_30d=stored_or_computed("prior_30d", "x"), row_filter=row_filter,
+        previous_denied=stored_or_computed("prior_denied", "x"), returns_30d=stored_or_computed("prior_30d", "x"),
+        row_filter=row_filter,
         days_side=" + ".join(days), value_side=" + ".join(values), plain_links=_PLAIN_LINKS, evidence=evidence,
         plain_score=_PLAIN_SCORE, profile_milli=_PROFILE_MILLI,
         risk_columns=", ".join(risk), risk_codes=", ".join(codes),
@@ -287,6 +293,7 @@ class ReturnClass:
 
 def read_classes(session: Session, business_id: UUID, policies: Sequence[PolicyRules],
                  row_filter: str, params: dict[str, Any]) -> list[ReturnClass]:
+    """The classes of the business's returns chosen by `row_filter` (``facts.period_filter``) under `policies`."""
     sql, policy_params = classes_sql(policies, row_filter)
     # The classes are hashed, not sorted: the planner overestimates what hashing the id arrays takes.
     # (An error aborts the transaction, and the setting with it.)

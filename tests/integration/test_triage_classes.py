@@ -32,7 +32,8 @@ NOW = datetime.utcnow().replace(microsecond=0)
 EMAILS = ["a@example.com", "B@example.com", "c@example.com"]
 WORDS = ["It arrived damaged", "stopped working after a day", "wrong item sent", "too small", "I changed my mind",
          "arrived late", "no idea", None, "", "Es ist beschädigt", "ÜBERHAUPT too small", "DAMAGED İtem",
-         "looks different from the picture, and it is broken", "Gift. ¿Size?", "The SİZE is off"]
+         "looks different from the picture, and it is broken", "Gift. ¿Size?",
+         "The SİZE is off"]
 URLS = ["https://e.example/p.jpg", "https://e.example/P.JPEG?x=1", "https://e.example/v.MP4", "https://e.example/receipt",
         "https://e.example/Scan.PDF", "https://e.example/a.jpg.txt", "https://e.example/notes.txt",
         "https://e.example/x.jpg\n", "https://e.example/ü.png", "https://e.example/RECEİPT.pdf",
