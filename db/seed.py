@@ -26,17 +26,16 @@ from datetime import datetime, timezone
 import psycopg
 
 from db.seed_load import (
-    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, drop_foreign_keys, drop_plain_indexes, fill_summaries, lz4_toast,
-    nothing_to_lose, pin_clock_defaults, qualified, suspend_summary_triggers, truncate_seeded,
+    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, analyze, drop_foreign_keys, drop_plain_indexes, fill_summaries, lz4_toast,
+    nothing_to_lose, pin_clock_defaults, suspend_summary_triggers, truncate_seeded,
 )
 from db.seed_calls import analytics_rows, call_rows, link_rows, transcript_rows
 from db.seed_history import AuditWriter, PolicyTimeline
 from db.seed_rows import (
-    RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows, conversation_rows,
-    customer_emails, member_rows, order_lines, persona_rows, persona_test_rows, plan_businesses, policy_rows,
+    HISTORY_COLUMNS, RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows,
+    conversation_rows, customer_emails, history_lines, member_rows, order_lines, persona_rows, persona_test_rows, plan_businesses, policy_rows,
     profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
 )
-from dokani.triage.history import fill_history_counters
 
 __all__ = ["BULK_TABLES", "STATUSES", "SeedError", "SeedSize", "SeedSummary", "database_is_empty", "default_anchor",
            "seed_database"]
@@ -209,6 +208,9 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
 
                 bar = tqdm(total=_estimate(bizs), unit="rows", unit_scale=True, desc="seeding", dynamic_ncols=True)
             conn.execute("SET LOCAL synchronous_commit = off")
+            # The load's set-based statements (summaries, keys, indexes) are estimated costly enough for JIT, whose
+            # compilation then takes longer than running them.
+            conn.execute("SET LOCAL jit = off")
             lz4_toast(conn)
             restore = pin_clock_defaults(conn, anchor)
             # Into emptied tables, the maintained summaries are filled once at the end instead of by every COPY.
@@ -233,6 +235,9 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                 # returns first: the engines decide their statuses, which the orders they cite then show
                 sk = b.sk = Skeleton(seed, b, anchor)
                 load("return_requests", RETURN_COLUMNS, return_lines(seed, b, sk, anchor), lines=True)
+                # the history the engine read beside each return (dokani.triage.history), as the returns pass saw it
+                load("return_history", HISTORY_COLUMNS, history_lines(b), lines=True)
+                b.asked_of, b.prior_denied = {}, array("i")
                 load("mock_orders", "id, order_id, purchase_date, customer_email, product_name, product_category, "
                      "purchase_price, order_status, quantity, order_value, business_id", order_lines(seed, b, sk, anchor),
                      lines=True)
@@ -317,13 +322,6 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                 for statement in restore:
                     conn.execute(statement)
                 summary.timings["restore"] = time.perf_counter() - t
-            # The history the engine reads beside each return (dokani.triage.history), in the same transaction.
-            if bar is not None:
-                bar.set_postfix_str("history counters")
-            t = time.perf_counter()
-            conn.execute("SET LOCAL work_mem = '256MB'")
-            fill_history_counters(conn)
-            summary.timings["history counters"] = time.perf_counter() - t
             if bar is not None:
                 bar.total = bar.n
                 bar.set_postfix_str("commit")
@@ -334,9 +332,7 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
         if bar is not None:
             bar.set_postfix_str("statistics")
         t = time.perf_counter()
-        with psycopg.connect(url, autocommit=True) as conn:
-            for table in SEEDED_TABLES:
-                conn.execute(f"ANALYZE {qualified(table)}")
+        analyze(url, SEEDED_TABLES)
         summary.timings["analyze"] = time.perf_counter() - t
         if score:
             if bar is not None:
