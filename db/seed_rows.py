@@ -258,7 +258,7 @@ def order_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     rng = rng_for(seed, "orders", b.index)
     rand = rng.random
     cat = [(esc(name), category, price) for name, category, price in b.catalogue]
-    cust, prefix, bid = b.customers, b.prefix, b.id
+    cust, prefix, bid = b.customers, b.prefix, str(b.id)
     hour = timedelta(hours=1)
     oid = b.first_order_id
     for i in range(b.n_returns):
@@ -296,7 +296,7 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     rng = rng_for(seed, "returns", b.index)
     rand, randint, getrandbits = rng.random, rng.randint, rng.getrandbits
     review_rng = rng_for(seed, "reviews", b.index)
-    cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, b.id
+    cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, str(b.id)
     n, nc = b.n_returns, len(cust)
     b.cust_returns = array("i", bytes(4 * nc))
     # when each customer's denied returns counted as denied (dokani.triage.history: denied, else decided, else asked)
@@ -481,7 +481,7 @@ def history_lines(b: Business):
     returns, other returns asked in the 30 / 90 / 365 days up to it, earlier returns denied by then), from the
     returns pass's own record of when each customer asked and what was denied, instead of a window query after the
     load. ``tests/integration/test_seed.py`` checks that the definition's own fill then changes nothing."""
-    bid, rid = b.id, b.first_return_id
+    bid, rid = str(b.id), b.first_return_id
     asked_of, prior_denied, customer_of = b.asked_of, b.prior_denied, b.sk.customer
     seen: dict[int, int] = {}
     windows = (timedelta(days=30), timedelta(days=90), timedelta(days=365))
@@ -500,7 +500,7 @@ def risk_profile_lines(seed: int, b: Business, anchor: datetime):
     """COPY lines: one (not yet scored) risk profile per customer, in (business, email) order, with a stable id;
     ``dokani.risk.scoring`` fills in every score after the load (``db.seed.score_customers``)."""
     rng = rng_for(seed, "risk", b.index)
-    bid = b.id
+    bid = str(b.id)
     customers = b.customers
     first = b.first_return
     ids = iter(sorted_ids(rng, len(customers)))
