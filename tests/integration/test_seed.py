@@ -389,14 +389,14 @@ def test_the_seed_fills_the_summaries_as_the_triggers_would_and_turns_them_back_
     assert all(n > 0 for n, _ in filled.values()), filled
     assert filled == _summaries(second_empty_db)
     assert_tables_exact(empty_db)
-    # the triggers are on again: a person's decision and a deleted return keep every summary exact
+    # the triggers are on again: a person's denial and a call unlinked from its return keep every summary exact
     assert _summary_triggers_enabled(empty_db) == triggers
     with psycopg.connect(empty_db) as conn:
         conn.execute("UPDATE public.return_requests SET status = 'denied', admin_decision_at = created_at + "
                      "interval '3 hours', denied_at = created_at + interval '3 hours' WHERE id = (SELECT min(id) "
                      "FROM public.return_requests WHERE status = 'pending_review')")
-        conn.execute("DELETE FROM public.call_sessions WHERE id = (SELECT min(call_session_id) FROM "
-                     "public.call_return_links)")
+        conn.execute("DELETE FROM public.call_return_links WHERE call_session_id = (SELECT call_session_id FROM "
+                     "public.call_return_links WHERE return_request_id IS NOT NULL ORDER BY 1 LIMIT 1)")
     assert_tables_exact(empty_db)
     assert _summaries(empty_db) != filled
 
