@@ -1,10 +1,12 @@
-"""Benchmark: seed a large database once, then time each page's service calls and measure memory.
+"""Benchmark: seed a large database once, then time every page through the whole app, the service calls behind
+them, one decision in a real browser, and memory; write `benchmarks/RESULTS.md` against the targets of issue #11.
 
-    python -m bench [--returns 1000000] [--repeat 5] [--keep]
+    python -m bench [--returns 1000000] [--repeat 5] [--reseed] [--only pages|services|all] [--no-browser]
 
 Runs against `BENCH_DATABASE_URL` (an owner URL) or the embedded server, in a database of its own
-(`dokani_bench_<returns>`), which is reused on later runs unless `--reseed`. Prints one line per
-measurement (median and worst of `--repeat` runs, peak Python memory) and writes `artifacts/bench.json`.
+(`dokani_bench_<returns>`), which is reused on later runs unless `--reseed` (which also times the seed). The
+browser round trip runs on a demo database of its own (`dokani_bench_demo`, reseeded each run). Prints one line
+per measurement and writes `artifacts/bench.json` and `benchmarks/RESULTS.md`.
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ def main() -> None:
     parser.add_argument("--reseed", action="store_true")
     parser.add_argument("--only", choices=["pages", "services", "all"], default="all")
     parser.add_argument("--page-repeat", type=int, default=10)
+    parser.add_argument("--no-browser", action="store_true", help="skip the decision round trip in Chromium")
     args = parser.parse_args()
 
     import os
@@ -97,26 +100,40 @@ def main() -> None:
     pages: list = []
     peer_ms = None
     rss = None
+    browser = None
     if args.only != "services":
-        pages, peer_ms, rss = run_pages(url, args.page_repeat)
+        pages, peer_ms, rss = run_pages(url, args.page_repeat, args.returns)
+        if not args.no_browser:
+            from bench.browser import decision_round_trip
+
+            browser = decision_round_trip(os.environ.get("BENCH_DATABASE_URL") or _embedded_server())
     from bench import pages as page_bench
     from bench.report import write_results
 
     out = ROOT / "artifacts"
     out.mkdir(exist_ok=True)
     (out / "bench.json").write_text(json.dumps({"returns": args.returns, "results": results,
-                                                "pages": [p.__dict__ for p in pages], "naive_peer_ms": peer_ms},
+                                                "pages": [p.__dict__ for p in pages], "naive_peer_ms": peer_ms,
+                                                "browser": browser},
                                                indent=2))
     print(f"wrote {out / 'bench.json'}")
     write_results(ROOT / "benchmarks" / "RESULTS.md", returns=args.returns, services=results, pages=pages,
-                  naive_peer_ms=peer_ms, resident_mib=rss or page_bench.resident_mib(), seed_s=seed_s)
+                  naive_peer_ms=peer_ms, resident_mib=rss or page_bench.resident_mib(), seed_s=seed_s,
+                  browser=browser)
     print(f"wrote {ROOT / 'benchmarks' / 'RESULTS.md'}")
 
 
-def run_pages(url: str, repeat: int):
+def _embedded_server() -> str:
+    from db import embedded
+
+    return embedded.ensure_running()
+
+
+def run_pages(url: str, repeat: int, returns: int):
     """Render each page through the whole app, as the owner of the busiest business."""
     from bench import pages as page_bench
     from bench.page_scenarios import page_scenarios
+    from bench.plans import PlanRecorder, write_plans
     from bench.scenarios import _first_pending_public_id
     from db.demo import DEMO_PASSWORD, business, user
     from db.engine import app_engine
@@ -129,10 +146,19 @@ def run_pages(url: str, repeat: int):
     atlas = str(business("atlas").business_id)
     bare = page_bench._bare_page_ms(repeat)
     print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
-    timings = []
+    recorder = PlanRecorder()
+    recorder.install(app_engine())
+    timings, plans = [], {}
     for name, page, query, act in page_scenarios(_first_pending_public_id()):
         at = page_bench.open_app(page, token, atlas, query)
         timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare))
+        # then once more with every read explained (after the timings: explaining doubles each statement)
+        recorder.plans, recorder.on = [], True
+        (act(at, repeat + 1) if act else at).run()
+        recorder.on = False
+        plans[name] = recorder.plans
+    write_plans(ROOT / "benchmarks" / "PLANS.md", returns, plans)
+    print(f"wrote {ROOT / 'benchmarks' / 'PLANS.md'}")
     timings_rss = page_bench.resident_mib()  # before the naive peer, which holds the whole table in pandas
     peer = page_bench.naive_peer_ms(url, atlas)
     print(f"naive peer (pd.read_sql of the business's returns, filter in pandas): {peer:,.0f} ms")

@@ -40,6 +40,7 @@ def page_scenarios(pending_public_id: str) -> Iterator[tuple[str, str, dict | No
     yield "overview", "overview", None, None
     yield "overview: uncached", "overview", None, _uncached
     yield "returns: queue", "returns", None, None
+    yield "returns: uncached", "returns", None, _uncached
     yield "returns: after a filter change", "returns", None, _pick_statuses
     yield "returns: after a search", "returns", None, _search
     yield "returns: review panel", "returns", {"return": pending_public_id}, None
@@ -49,4 +50,5 @@ def page_scenarios(pending_public_id: str) -> Iterator[tuple[str, str, dict | No
     yield "calls: uncached", "calls", None, _uncached
     yield "calls: after a filter change", "calls", None, _call_filter
     yield "risk", "risk", None, None
+    yield "risk: uncached", "risk", None, _uncached
     yield "team", "team", None, None

@@ -47,9 +47,15 @@ class SqlClock:
 
 
 def _shell_pages_manager() -> None:
-    """Every AppTest run goes through app.py, as on a real server once st.navigation has run."""
+    """Every AppTest run goes through app.py, as on a real server once st.navigation has run; and, as on a server,
+    the scripts are compiled once (AppTest makes a new ScriptCache per run, so it would compile app.py and the
+    page, magic included, on every rerun a server answers from its cache)."""
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    compiled = ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: compiled
 
     class ShellPagesManager(PagesManager):
         def __init__(self, *args, **kwargs):

@@ -9,36 +9,31 @@ from pathlib import Path
 PAGE_TARGET_MS = 150
 FLOOR_RATIO = 3
 QUERY_AFTER_CHANGE_MS = 60
-SERVICE_TARGETS_MS = {  # service measurement name -> target
-    "returns: one decision with audit": 15,
-    "returns: bulk approve of 1,000": 1000,
-    "policies: backtest of 100,000 returns": 3000,
-}
+SERVICE_TARGETS_MS = [  # (what a service measurement's name starts with, target in ms)
+    ("returns: one decision with audit", 15),
+    ("returns: bulk approve of 1,000", 1000),
+    ("policies: backtest", 3000),  # over at least 100,000 returns (the scenario widens its period until it has them)
+    ("risk: recompute all", 5000),  # 100,000 customers (issue #9)
+]
 MEMORY_TARGET_MIB = 400
+BROWSER_TARGET_MS = 500
 
-# Why a target is missed, as measured on this code (kept beside the numbers so the file says it).
-WHY = {
-    "overview": "23 aggregate statements over the period's returns on every rerun (KPIs, categories, agreement, "
-                "override by rule, weekly trend), ~3.4 s of SQL; they need daily summary tables kept current at "
-                "triage and decision time, which do not exist yet.",
-    "calls": "its own SQL (28 statements: summary, outcomes, criteria, per-day and per-persona aggregates over the "
-             "period's calls) is nearly all of the time; not yet narrowed statement by statement.",
-    "risk": "its own SQL is nearly all of the time: the risk overview (~0.6 s) and the first page of customers ranked "
-            "by effective band (~0.7 s), both computed over every profile on each rerun.",
-    "returns: queue": "under the 150 ms target; the ratio only says the bare page it is compared with renders in 3 ms.",
-    "returns: review panel": "under the 150 ms target; 25 small statements (history, calls, lists, audit).",
-    "policies": "under the 150 ms target; 27 small statements.",
-    "team": "under the 150 ms target.",
-    "chat test lab": "49 small statements (sessions, personas, suites) and the chat transcript rendering.",
-    "returns: after a search": "the trigram search and the count of its matches (~56 ms of SQL) plus the page.",
-    "returns: one decision with audit": "the decision also rescores the customer it touches (dokani.risk) in the "
-                                        "same transaction.",
-    "policies: backtest last 30 days (no store)": "window functions over all of the business's returns, then two "
-                                                  "policy evaluations per return in Python; it runs as a job with "
-                                                  "live progress, off the page request.",
-    "risk: recompute all 75,213 customers": "target 100,000 in 5 s; building each customer's factors with their "
-                                            "evidence as JSON is the larger part of it.",
-}
+
+def _service_target(name: str) -> int | None:
+    return next((ms for prefix, ms in SERVICE_TARGETS_MS if name.startswith(prefix)), None)
+
+
+def _why_page(p, shell_ms: float | None) -> str:
+    """Why a page misses, from what was measured: its SQL against the rest (drawing the page's elements)."""
+    rest = p.median_ms - p.sql_ms
+    out = f"its SQL is {p.sql_ms:,.1f} ms ({p.statements:g} statements) of {p.median_ms:,.1f} ms; the other " \
+          f"{rest:,.1f} ms are Python drawing the page"
+    if shell_ms is not None:
+        out += f" (the signed-in shell alone, sign-in check, business and navigation, is about {shell_ms:,.0f} ms: " \
+               f"the team page)"
+    return out + "."
+
+
 SEED_TARGET_S = 90
 
 
@@ -59,7 +54,8 @@ def _verdict(ok: bool, miss: str) -> str:
 
 
 def write_results(path: Path, *, returns: int, services: list[dict], pages: list, naive_peer_ms: float | None,
-                  resident_mib: float, seed_s: float | None) -> None:
+                  resident_mib: float, seed_s: float | None, browser: dict | None = None,
+                  seed_detail: str | None = None) -> None:
     lines = [
         "# Benchmark results",
         "",
@@ -73,6 +69,8 @@ def write_results(path: Path, *, returns: int, services: list[dict], pages: list
             "",
             "The floor is a bare page with a 50-row table plus the page's own SQL (every statement the page ran, timed",
             "at the driver). The naive peer reads the business's returns with `pd.read_sql` and filters in pandas.",
+            "As on a server, each script is compiled once. Pages read their figures through caches of a few seconds;",
+            "the \"uncached\" rows empty them before every rerun (a first visit, or one after the caches expired).",
             "",
             "| page | median ms | its SQL ms | statements | floor ms | x floor | naive peer ms | peer / page | target |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -92,14 +90,35 @@ def write_results(path: Path, *, returns: int, services: list[dict], pages: list
         lines += ["## Service calls (median of the repeats after a warm-up)", "",
                   "| measurement | median ms | worst ms | peak Python MiB | target |", "|---|---:|---:|---:|---|"]
         for r in services:
-            target = SERVICE_TARGETS_MS.get(r["name"])
+            target = _service_target(r["name"])
             verdict = "—" if target is None else f"<= {target:,} ms: " + _verdict(
                 r["median_ms"] <= target, f"{r['median_ms'] - target:+,.0f} ms")
             lines.append(f"| {r['name']} | {r['median_ms']:,.1f} | {r['max_ms']:,.1f} | {r['peak_python_mib']:.2f} | "
                          f"{verdict} |")
         lines.append("")
-    missed = [(name, why) for name, why in WHY.items()
-              if any(getattr(p, "name", None) == name for p in pages) or any(r["name"] == name for r in services)]
+    if browser:
+        lines += ["## In the browser (demo data, Debian Chromium driven by Playwright)", "",
+                  "| measurement | median ms | worst ms | runs | target |", "|---|---:|---:|---:|---|",
+                  f"| {browser['name']}: click on Approve to the confirmation | {browser['median_ms']:,.1f} | "
+                  f"{browser['max_ms']:,.1f} | {browser['runs']} | <= {BROWSER_TARGET_MS} ms: "
+                  + _verdict(browser["median_ms"] <= BROWSER_TARGET_MS,
+                             f"{browser['median_ms'] - BROWSER_TARGET_MS:+,.0f} ms") + " |", ""]
+    elif browser is None and pages:
+        lines += ["## In the browser", "", "- Not measured: no Chromium on this machine (`apt-get install chromium`).",
+                  ""]
+    team = next((p for p in pages if p.name == "team"), None)
+    shell_ms = None if team is None else team.median_ms - team.sql_ms
+    missed = []
+    for p in pages:
+        limit = QUERY_AFTER_CHANGE_MS if "after a" in p.name else PAGE_TARGET_MS
+        if p.median_ms > limit or p.median_ms > FLOOR_RATIO * p.floor_ms:
+            missed.append((p.name, _why_page(p, shell_ms if p.name != "team" else None)))
+    for r in services:
+        target = _service_target(r["name"])
+        if target is not None and r["median_ms"] > target:
+            missed.append((r["name"], f"{r['median_ms']:,.0f} ms against {target:,} ms."))
+    if browser and browser["median_ms"] > BROWSER_TARGET_MS:
+        missed.append((browser["name"], f"{browser['median_ms']:,.0f} ms against {BROWSER_TARGET_MS} ms."))
     if missed:
         lines += ["## Why the missed targets are missed", ""] + [f"- **{n}**: {w}" for n, w in missed] + [""]
     lines += ["## Process", "",
@@ -107,7 +126,8 @@ def write_results(path: Path, *, returns: int, services: list[dict], pages: list
               f"(target <= {MEMORY_TARGET_MIB} MiB: {_verdict(resident_mib <= MEMORY_TARGET_MIB, f'{resident_mib - MEMORY_TARGET_MIB:+,.0f} MiB')})."]
     if seed_s is not None:
         lines.append(f"- Seed of {returns:,} returns (with migrations): {seed_s:,.0f} s "
-                     f"(target <= {SEED_TARGET_S} s: {_verdict(seed_s <= SEED_TARGET_S, f'{seed_s - SEED_TARGET_S:+,.0f} s')}).")
+                     f"(target <= {SEED_TARGET_S} s: {_verdict(seed_s <= SEED_TARGET_S, f'{seed_s - SEED_TARGET_S:+,.0f} s')})"
+                     + (f"; {seed_detail}" if seed_detail else "") + ".")
     else:
         lines.append("- Seed: the database was reused from an earlier run (`python -m bench --reseed` times it).")
     path.parent.mkdir(exist_ok=True)

@@ -262,6 +262,12 @@ def apply_due_schedules(uow: UnitOfWork, now: datetime | None = None) -> list[Po
     """Activate every scheduled version of the acting business whose time has come, oldest first (so the
     latest due one ends up active). Any member may run it: the decision was an admin's when scheduling."""
     now = now or db_now(uow)
+    is_due = (Policy.business_id == uow.actor.business_id, Policy.state == "scheduled", Policy.effective_date <= now)
+    # Every visit of the Policies page asks; almost always nothing is due, and then no row is locked (a lock on
+    # every visit would make viewers wait for each other and for an admin's edit).
+    if not uow.session.scalar(select(select(Policy.id).where(*is_due).exists())):
+        uow.rollback()
+        return []
     uow.session.execute(
         select(Policy.id).where(Policy.business_id == uow.actor.business_id).order_by(Policy.id).with_for_update()
     ).all()

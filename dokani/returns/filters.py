@@ -214,7 +214,10 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
     term = (f.search or "").strip()
     if term:
         params["pattern"] = _like_pattern(term.lower())
-        # The match runs in dokani.search_return_ids (revision 0013): under row-level security LIKE cannot use
-        # the trigram indexes; the function checks membership, then matches with them.
-        clauses.append("r.id IN (SELECT dokani.search_return_ids(:business_id, :pattern))")
+        # The match runs in dokani.search_return_ids (revisions 0013, 0023): under row-level security LIKE cannot
+        # use the trigram indexes; the function checks membership, then matches with them, among the statuses
+        # shown only (a common name matches thousands of returns, a few of them waiting).
+        params["search_statuses"] = sorted(f.statuses) if f.statuses else None
+        clauses.append("r.id IN (SELECT dokani.search_return_ids(:business_id, :pattern, "
+                       "CAST(:search_statuses AS text[])))")
     return clauses, params

@@ -98,6 +98,34 @@ def test_search_by_order_email_and_public_id_substrings(seeded_db, atlas_reviewe
     assert nothing == [] and totals == {0}
 
 
+def test_a_search_within_statuses_finds_exactly_the_matches_in_them(seeded_db, atlas_reviewer):
+    """The search narrows by status inside the search function: the same rows as matching first, then keeping
+    the statuses, for one status, several, or all."""
+    atlas = atlas_reviewer.business_id
+    (domain,), = _rows(seeded_db, "SELECT split_part(customer_email, '@', 2) FROM return_requests "
+                                  "WHERE business_id = %s AND status = 'pending_review' LIMIT 1", atlas)
+    term = domain[:4]
+    for statuses in (["pending_review"], ["pending_review", "escalated"], ["denied", "approved"], []):
+        expected = {r for (r,) in _rows(
+            seeded_db, "SELECT id FROM return_requests WHERE business_id = %s AND NOT is_test "
+                       "AND lower(customer_email) LIKE %s AND (cardinality(%s::text[]) = 0 OR status = ANY(%s))",
+            atlas, f"%{term}%", statuses, statuses)}
+        rows, totals = _all_pages(atlas_reviewer, build_filter(statuses=statuses, search=term), page_size=100)
+        assert expected and {r.id for r in rows} == expected and totals == {len(expected)}, statuses
+
+
+def test_the_search_function_answers_members_only(seeded_db, atlas_reviewer, bloom_owner):
+    """Called straight, as another business's member: nothing, whatever the pattern and statuses."""
+    with unit_of_work(bloom_owner) as uow:
+        from sqlalchemy import text
+
+        found = uow.session.execute(text("SELECT count(*) FROM dokani.search_return_ids(:b, '%', :s)"),
+                                    {"b": atlas_reviewer.business_id, "s": ["pending_review"]}).scalar_one()
+        mine = uow.session.execute(text("SELECT count(*) FROM dokani.search_return_ids(:b, '%', NULL)"),
+                                   {"b": bloom_owner.business_id}).scalar_one()
+    assert found == 0 and mine > 0
+
+
 def test_invalid_filters_are_reported_by_field():
     with pytest.raises(Invalid) as err:
         build_filter(min_value=100, max_value=10)

@@ -11,7 +11,7 @@ from dokani.analytics.agreement import Agreement, RuleOverrides
 from dokani.analytics.kpis import MIN_DECISIONS, Period
 from dokani.returns.status import label
 from dokani.ui import format as fmt
-from dokani.ui.charts import bar
+from dokani.ui.charts import TIGHT, bar
 from dokani.ui.text import md
 from dokani.ui.analytics.kpis import rate_caption, rate_value
 from dokani.ui.analytics.links import DECIDED, RETURNS_PAGE, link, returns_link, returns_query, returns_url
@@ -29,8 +29,8 @@ def show_breakdowns(per_day: pd.DataFrame, by_category: pd.DataFrame, period: Pe
             st.caption(NO_RETURNS)
         else:
             fig = bar(per_day, "day", "returns", "status", height=320, custom=["status"],
-                      color_map=fmt.STATUS_COLORS, order=fmt.STATUS_ORDER)
-            fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+                      color_map=fmt.STATUS_COLORS, order=fmt.STATUS_ORDER,
+                      layout={**TIGHT, "legend": {"title": {"text": ""}}})
             event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode="points",
                                     key="overview_per_day")
             _open_selected_day(event, period)
@@ -92,8 +92,8 @@ def show_people_vs_ai(agreement: Agreement, overrides: RuleOverrides, weekly: pd
                            var_name="decision", value_name="returns")
         fig = bar(chart, "recommendation", "returns", "decision", height=260,
                   color_map={"people approved": fmt.STATUS_COLORS["approved"],
-                             "people denied": fmt.STATUS_COLORS["denied"]})
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+                             "people denied": fmt.STATUS_COLORS["denied"]},
+                  layout={**TIGHT, "legend": {"title": {"text": ""}}})
         st.plotly_chart(fig, width="stretch", key="overview_agreement")
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"open": st.column_config.LinkColumn("Open", display_text="Show ↗")})
@@ -139,7 +139,8 @@ def _weekly(weekly: pd.DataFrame) -> None:
         return
     frame = weekly.copy()
     frame["agreement %"] = [None if a is None or pd.isna(a) else round(100 * a, 1) for a in frame["agreement"]]
-    fig = bar(frame, "week", "decisions", height=240, hover=["pushed", "agreed", "overrode", "small_sample"])
-    fig.add_scatter(x=frame["week"], y=frame["agreement %"], mode="lines+markers", name="agreement %", yaxis="y2")
-    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), yaxis2=dict(overlaying="y", side="right", range=[0, 100]))
+    fig = bar(frame, "week", "decisions", height=240, hover=["pushed", "agreed", "overrode", "small_sample"],
+              layout={**TIGHT, "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 100], "showgrid": False,
+                                          "tickmode": "array", "tickvals": [0, 25, 50, 75, 100], "ticksuffix": "%"}})
+    fig.add_line(frame["week"], frame["agreement %"], "agreement %", yaxis="y2")
     st.plotly_chart(fig, width="stretch", key="overview_weekly")

@@ -3,12 +3,12 @@ periods without one are named, never filled in."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from db.engine import app_url
 from db.uow import Actor, unit_of_work
 from dokani.analytics.snapshots import SnapshotPoint, snapshot_trend
+from dokani.ui import charts
 
 KIND_LABELS = {"week": "Weeks", "month": "Months"}
 
@@ -35,10 +35,8 @@ def show_snapshot_trend(actor, count: int = 12) -> None:
                            "approval %": None if p.approval_rate is None else round(100 * p.approval_rate, 1),
                            "agreement with the AI %": None if p.agreement is None else round(100 * p.agreement, 1),
                            "decisions behind agreement": p.agreement_n} for p in present])
-    fig = go.Figure([go.Scatter(x=frame["period"].tolist(), y=frame[name].tolist(), name=name, mode="lines+markers")
-                     for name in ("approval %", "agreement with the AI %")])
-    fig.update_layout(height=260, margin=dict(l=0, r=0, t=10, b=0), legend_title_text="", yaxis_range=[0, 100],
-                      xaxis_title_text="period", yaxis_title_text="value")
+    fig = charts.line(frame, "period", ["approval %", "agreement with the AI %"], height=260,
+                      layout={**charts.TIGHT, "yaxis": {"range": [0, 100]}})
     st.plotly_chart(fig, width="stretch", key="overview_snapshots")
     st.dataframe(frame, hide_index=True, width="stretch")
     if missing:

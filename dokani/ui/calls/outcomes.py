@@ -6,7 +6,7 @@ import streamlit as st
 
 from dokani.calls.outcomes import ConversationRow, OutcomeSummary
 from dokani.ui import format as fmt
-from dokani.ui.charts import bar
+from dokani.ui.charts import TIGHT, bar
 from dokani.ui.text import md
 from dokani.labels import say
 
@@ -30,14 +30,12 @@ def show_outcome_charts(volume: pd.DataFrame, durations: pd.DataFrame, criteria:
     left, mid = st.columns(2)
     with left:
         st.subheader("Volume by outcome")
-        fig = bar(volume, "outcome", "calls", "provider", height=280)
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), legend_title_text="")
+        fig = bar(volume, "outcome", "calls", "provider", height=280, layout={**TIGHT, "legend": {"title": {"text": ""}}})
         fmt.whole_counts(fig, volume.groupby("outcome")["calls"].sum() if len(volume) else [])
         st.plotly_chart(fig, width="stretch", key="calls_volume_chart")
     with mid:
         st.subheader("Duration distribution")
-        fig = bar(durations, "minutes", "calls", height=280)
-        fig.update_layout(margin=dict(l=0, r=0, t=10, b=0))
+        fig = bar(durations, "minutes", "calls", height=280, layout=TIGHT)
         fmt.whole_counts(fig, durations["calls"] if len(durations) else [])
         st.plotly_chart(fig, width="stretch", key="calls_duration_chart")
     st.subheader("Evaluation criteria pass rates by persona")

@@ -1,7 +1,8 @@
 """Chat test lab, tab "Scenario suites": run a suite against a persona and a policy version; pass-rate history."""
 from __future__ import annotations
 
-import plotly.express as px
+import functools
+
 import streamlit as st
 
 from db.uow import Actor, unit_of_work
@@ -11,6 +12,7 @@ from dokani.lab import suite_files
 from dokani.lab import suites as scenarios
 from dokani.errors import DokaniError
 from dokani.jobs import enqueue
+from dokani.ui import charts
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.panel import show_job
@@ -18,6 +20,13 @@ from dokani.ui.selection import hold_selection
 from dokani.ui.text import md, visible
 
 LAST_RUN = "chat_suite_last_run"
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(content: str, name: str) -> suite_files.Suite:
+    """A suite file read once per text: the tab shows it on every rerun, and parsing YAML with line numbers for
+    every problem costs tens of milliseconds. (A file that fails raises each time: errors are not kept.)"""
+    return suite_files.parse_suite(content, name)
 
 
 def _choose_suite() -> tuple[suite_files.Suite, str, str] | None:
@@ -38,7 +47,7 @@ def _choose_suite() -> tuple[suite_files.Suite, str, str] | None:
             return None
         content, name = upload.getvalue().decode("utf-8", errors="replace"), upload.name
     try:
-        suite = suite_files.parse_suite(content, name)
+        suite = _parsed(content, name)
     except suite_files.SuiteFileError as err:
         st.error(f"{md(name)} cannot be run: fix these lines and upload it again.", icon=":material/error:")
         st.code("\n".join(err.lines), language=None)
@@ -133,8 +142,7 @@ def _pass_rate_chart(actor: Actor, persona: personas.Persona) -> None:
                 "per run, a line per policy version.", icon=":material/info:")
         return
     history["pass rate (%)"] = (history["pass_rate"] * 100).round(1)
-    fig = px.line(history, x="started_at", y="pass rate (%)", markers=True, color="policy_version",
-                  hover_data=["suite", "scenarios", "passed"], height=300)
-    fig.update_layout(margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 105], legend_title_text="policy",
-                      xaxis_title="")
+    fig = charts.line(history, "started_at", "pass rate (%)", "policy_version", hover=["suite", "scenarios", "passed"],
+                      height=300, layout={**charts.TIGHT, "yaxis": {"range": [0, 105]},
+                                          "legend": {"title": {"text": "policy"}}, "xaxis": {"title": {"text": ""}}})
     st.plotly_chart(fig, width="stretch")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pandas as pd
-import plotly.graph_objects as go
+from dokani.ui import charts
 import streamlit as st
 
 from dokani.errors import DokaniError
@@ -125,11 +125,10 @@ def _show_figures(result: BacktestResult) -> None:
 def _show_outcomes(result: BacktestResult) -> None:
     left, right = st.columns([3, 2])
     with left:
-        fig = go.Figure([
-            go.Bar(name=result.baseline_version, x=list(OUTCOMES), y=[result.before_counts.get(o, 0) for o in OUTCOMES]),
-            go.Bar(name=result.policy_version, x=list(OUTCOMES), y=[result.after_counts.get(o, 0) for o in OUTCOMES]),
-        ])
-        fig.update_layout(barmode="group", height=300, margin=dict(l=0, r=0, t=10, b=0), yaxis_title="returns")
+        fig = charts.grouped_bars(OUTCOMES, {
+            result.baseline_version: [result.before_counts.get(o, 0) for o in OUTCOMES],
+            result.policy_version: [result.after_counts.get(o, 0) for o in OUTCOMES],
+        }, y_title="returns", height=300, layout=charts.TIGHT)
         st.plotly_chart(fig, width="stretch", key="bt_chart")
     with right:
         st.markdown("**Changes, both ways**")

@@ -19,6 +19,40 @@ from dokani.ui.returns.state import SEEN_PREFIX, flash
 from dokani.ui.text import visible
 
 CLEAR_NOTE_PREFIX = "returns_clear_note:"
+REFUSED_PREFIX = "returns_decision_refused:"  # why the last click's decision was not saved, shown in the panel
+
+
+def _decide(actor: Actor, return_id: int, public_id: str, action: str, seen_version: str, note_key: str) -> None:
+    """The click's decision, written before the page runs again (a button callback): the rerun that follows
+    already draws the queue and the panel as they are after it, so one rerun answers the click, not two."""
+    note = st.session_state.get(note_key) or ""
+    try:
+        with unit_of_work(actor) as uow:
+            out = decisions.decide_return(uow, return_id, action, expected_version=seen_version, note=note)
+    except Conflict as err:
+        said = str(err).removeprefix("Your decision was not saved: ").removeprefix(
+            "this return changed since you opened it. ")
+        st.session_state[REFUSED_PREFIX + public_id] = ("conflict", said)
+        return
+    except DokaniError as err:
+        st.session_state[REFUSED_PREFIX + public_id] = ("error", err)
+        return
+    st.session_state[SEEN_PREFIX + public_id] = out.version
+    st.session_state[CLEAR_NOTE_PREFIX + public_id] = True
+    flash("success", f"Saved: {label(out.from_status).lower()} → {label(out.to_status).lower()}.")
+
+
+def _show_refusal(public_id: str) -> None:
+    refused = st.session_state.pop(REFUSED_PREFIX + public_id, None)
+    if refused is None:
+        return
+    kind, why = refused
+    if kind == "conflict":
+        st.warning("Your decision was not saved: someone changed this return after you opened it.",
+                   icon=":material/warning:")
+        st.text(visible(why))  # who did what and when, quoting their note: plain text
+    else:
+        show_domain_error(why)
 
 
 def show(actor: Actor, d: ReturnDetail, seen_version: str) -> None:
@@ -40,39 +74,23 @@ def show(actor: Actor, d: ReturnDetail, seen_version: str) -> None:
     note_key = f"review_note_{d.public_id}"
     if st.session_state.pop(CLEAR_NOTE_PREFIX + str(d.public_id), False):
         st.session_state[note_key] = ""  # the last decision was saved with it: start the next one empty
-    note = st.text_area("Note", key=note_key, max_chars=5000,
-                        placeholder="Why? (needed to deny or escalate)")
+    st.text_area("Note", key=note_key, max_chars=5000, placeholder="Why? (needed to deny or escalate)")
     allowed = set(d.actions)
-    clicked = None
+    public_id = str(d.public_id)
     # Approve on its own row, Deny and Escalate under it: every label stays whole in a narrow column.
     slots = [st.container(), *st.columns(2)]
     for slot, (action, text_, icon) in zip(slots, (("approve", "Approve", ":material/check:"),
                                                    ("deny", "Deny", ":material/block:"),
                                                    ("escalate", "Escalate", ":material/priority_high:"))):
-        if slot.button(text_, key=f"review_{action}", type="primary" if action == "approve" else "secondary",
-                       disabled=not may_decide or action not in allowed, width="stretch", icon=icon):
-            clicked = action
-    if "complete" in allowed and st.button("Mark completed", key="review_complete", disabled=not may_decide):
-        clicked = "complete"
+        slot.button(text_, key=f"review_{action}", type="primary" if action == "approve" else "secondary",
+                    disabled=not may_decide or action not in allowed, width="stretch", icon=icon,
+                    on_click=_decide, args=(actor, d.id, public_id, action, seen_version, note_key))
+    if "complete" in allowed:
+        st.button("Mark completed", key="review_complete", disabled=not may_decide,
+                  on_click=_decide, args=(actor, d.id, public_id, "complete", seen_version, note_key))
     if not allowed and d.status != "pending_triage":
         st.caption(f"A return that is {d.status_label.lower()} needs no decision.")
-    if clicked:
-        try:
-            with unit_of_work(actor) as uow:
-                out = decisions.decide_return(uow, d.id, clicked, expected_version=seen_version, note=note)
-        except Conflict as err:
-            st.warning("Your decision was not saved: someone changed this return after you opened it.", icon=":material/warning:")
-            said = str(err).removeprefix("Your decision was not saved: ").removeprefix(
-                "this return changed since you opened it. ")
-            st.text(visible(said))  # who did what and when, quoting their note: plain text
-            return
-        except DokaniError as err:
-            show_domain_error(err)
-            return
-        st.session_state[SEEN_PREFIX + str(d.public_id)] = out.version
-        st.session_state[CLEAR_NOTE_PREFIX + str(d.public_id)] = True
-        flash("success", f"Saved: {label(out.from_status).lower()} → {label(out.to_status).lower()}.")
-        st.rerun()
+    _show_refusal(public_id)
 
 
 def _triage_controls(actor: Actor, d: ReturnDetail, may_decide: bool) -> None:
