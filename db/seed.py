@@ -4,7 +4,10 @@ The same seed, size and anchor give byte-identical rows: every random draw comes
 ``random.Random`` derived from (seed, stage, business), ids are numbered or drawn from those
 generators, and every timestamp is an offset before ``anchor`` (default: the start of today, UTC),
 never ``now()``. Rows are bulk-loaded with COPY in dependency order, in one transaction, as the
-owner role (row-level security does not apply to it).
+owner role (row-level security does not apply to it). Into emptied tables the maintained summaries (revision 0019)
+are filled once after the load by the revision's own backfill instead of by each COPY's triggers, the history counters
+(``return_history``) are written from the returns pass itself, and above ``BULK_THRESHOLD`` returns the plain indexes
+and foreign keys are built after the load.
 
 Sizes: ``SeedSize.small()`` (2 businesses, 2,400 returns: fifteen months of two small shops) is what the tests
 and the app's first start load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to
@@ -26,15 +29,15 @@ from datetime import datetime, timezone
 import psycopg
 
 from db.seed_load import (
-    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, analyze, drop_foreign_keys, drop_plain_indexes, fill_summaries, lz4_toast,
-    nothing_to_lose, pin_clock_defaults, suspend_summary_triggers, truncate_seeded,
+    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, analyze, drop_foreign_keys, drop_plain_indexes, fill_summaries,
+    lz4_toast, nothing_to_lose, pin_clock_defaults, suspend_summary_triggers, truncate_seeded,
 )
 from db.seed_calls import analytics_rows, call_rows, link_rows, transcript_rows
 from db.seed_history import AuditWriter, PolicyTimeline
 from db.seed_rows import (
     HISTORY_COLUMNS, RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows,
-    conversation_rows, customer_emails, history_lines, member_rows, order_lines, persona_rows, persona_test_rows, plan_businesses, policy_rows,
-    profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
+    conversation_rows, customer_emails, history_lines, member_rows, order_lines, persona_rows, persona_test_rows,
+    plan_businesses, policy_rows, profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
 )
 
 __all__ = ["BULK_TABLES", "STATUSES", "SeedError", "SeedSize", "SeedSummary", "database_is_empty", "default_anchor",

@@ -366,8 +366,8 @@ def test_the_bulk_path_puts_indexes_and_foreign_keys_back(empty_db, monkeypatch)
 def _summaries(url: str) -> dict[str, tuple]:
     """Every row of every maintained summary (zero rows included), in a stable order."""
     with psycopg.connect(url) as conn:
-        return {t: (conn.execute(f"SELECT count(*) FROM public.{t}").fetchone()[0],
-                    conn.execute(f"SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM public.{t} t").fetchone()[0])
+        return {t: conn.execute(f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM public.{t} t"
+                                ).fetchone()
                 for t in SUMMARY_TABLES}
 
 
