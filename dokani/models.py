@@ -67,6 +67,7 @@ class Policy(Base):
     policy_impact_score: Mapped[Decimal | None] = mapped_column(Numeric, server_default=text("0"), nullable=True)
     usage_statistics: Mapped[Any | None] = mapped_column(JSONB, server_default=text("'{}'"), nullable=True)
     compliance_metrics: Mapped[Any | None] = mapped_column(JSONB, server_default=text("'{}'"), nullable=True)
+    metrics_computed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # revision 0025: by the worker
     # Lifecycle columns (revision 0004): draft / scheduled / active / retired, optimistic lock, lineage.
     state: Mapped[str] = mapped_column(Text, server_default=text("'draft'"), nullable=False)
     lock_version: Mapped[int] = mapped_column(Integer, server_default=text("0"), nullable=False)

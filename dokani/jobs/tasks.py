@@ -197,6 +197,28 @@ def apply_due_policies(timestamp: int) -> int:
     return apply_due_policy_versions()
 
 
+def refresh_stale_policy_metrics() -> int:
+    """Recompute the policy metrics of every business whose figures are older than a few minutes; how many."""
+    from db.engine import owner_engine
+    from dokani.policies import metrics
+
+    refreshed = 0
+    for actor in metrics.businesses_due(owner_engine()):
+        try:
+            with unit_of_work(actor) as uow:
+                metrics.refresh_metrics(uow)
+            refreshed += 1
+        except DokaniError as err:
+            log.info("policy metrics for %s: %s", actor.business_id, err)
+    return refreshed
+
+
+@tasks.periodic(cron="* * * * *", periodic_id="refresh_policy_metrics")
+@tasks.task(name="refresh_policy_metrics", queueing_lock="refresh_policy_metrics")
+def refresh_policy_metrics(timestamp: int) -> int:
+    return refresh_stale_policy_metrics()
+
+
 def take_snapshots(kind: str) -> int:
     """The last complete week's or month's analytics snapshot of every business (issue 10); the number taken."""
     from dokani.analytics.cli import snapshot_businesses

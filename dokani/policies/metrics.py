@@ -3,10 +3,12 @@
 the formulas the Policies page shows under "How metrics are computed"."""
 from __future__ import annotations
 
-from pydantic import BaseModel
-from sqlalchemy import select, text, update
+from datetime import timedelta
 
-from db.uow import UnitOfWork
+from pydantic import BaseModel
+from sqlalchemy import func, select, text, update
+
+from db.uow import Actor, UnitOfWork
 from dokani.models import Policy
 from dokani.policies.versions import as_dict
 
@@ -125,11 +127,15 @@ def compute_metrics(uow: UnitOfWork) -> dict[int, VersionMetrics]:
     return out
 
 
-def refresh_metrics(uow: UnitOfWork) -> int:
-    """Store the computed metrics in ``policies`` where they changed; returns how many versions changed.
+STALE_AFTER = timedelta(minutes=5)  # the worker recomputes a business's metrics when they are older than this
 
-    A cache of figures derived from the returns, refreshed when someone reads the Policies page: no one
-    changed anything, so nothing is written to the audit log (and it does not count as editing the version).
+
+def refresh_metrics(uow: UnitOfWork) -> int:
+    """Store the computed metrics in ``policies`` where they changed, and when they were computed (every version
+    of the business); returns how many versions' figures changed.
+
+    Figures derived from the returns, recomputed by the worker (``refresh_stale_metrics``), never by a page visit:
+    no one changed anything, so nothing is written to the audit log (and it does not count as editing a version).
     """
     metrics = compute_metrics(uow)
     rows = {r.id: r for r in uow.session.scalars(select(Policy).where(Policy.business_id == uow.actor.business_id))}
@@ -146,8 +152,23 @@ def refresh_metrics(uow: UnitOfWork) -> int:
                 compliance_metrics=m.compliance_metrics)
         )
         changed += 1
-    if changed:
-        uow.commit()
-    else:
-        uow.rollback()
+    uow.session.execute(update(Policy).where(Policy.business_id == uow.actor.business_id)
+                        .values(metrics_computed_at=func.localtimestamp()))
+    uow.commit()
     return changed
+
+
+def businesses_due(engine, stale_after: timedelta = STALE_AFTER) -> list[Actor]:
+    """Who the worker acts as for each business whose metrics are older than `stale_after` (or never computed):
+    its first owner (else admin). Read with the owner connection: the worker serves every business."""
+    sql = """
+        SELECT DISTINCT ON (m.business_id) m.business_id, m.user_id, m.role, m.email
+        FROM business_members m
+        WHERE m.role IN ('owner', 'admin') AND m.business_id IN (
+          SELECT business_id FROM policies GROUP BY business_id
+          HAVING bool_or(metrics_computed_at IS NULL) OR min(metrics_computed_at) < LOCALTIMESTAMP - :stale)
+        ORDER BY m.business_id, m.role DESC, m.created_at
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"stale": stale_after}).all()
+    return [Actor(user_id=r.user_id, business_id=r.business_id, role=r.role, email=r.email) for r in rows]

@@ -49,6 +49,7 @@ class PolicyVersion(BaseModel):
     policy_impact_score: float | None
     usage_statistics: dict
     compliance_metrics: dict
+    metrics_computed_at: datetime | None = None  # when the worker last computed the three above (None: not yet)
     last_changed_by: str | None = None
     last_changed_at: datetime | None = None
     last_action: str | None = None
@@ -104,6 +105,7 @@ def _to_model(row: Policy, changed: dict[str, tuple] | None = None,
         policy_impact_score=float(score) if isinstance(score, Decimal) else score,
         usage_statistics=as_dict(row.usage_statistics),
         compliance_metrics=as_dict(row.compliance_metrics),
+        metrics_computed_at=row.metrics_computed_at,
         last_changed_by=who,
         last_changed_at=when,
         last_action=action,

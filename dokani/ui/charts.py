@@ -21,8 +21,8 @@ class Spec(go.Figure):
     """A finished figure spec (``{"data": [...], "layout": {...}}``) that Streamlit serialises as it is."""
 
     def __init__(self, spec: dict[str, Any]):
-        super().__init__()
-        self._spec = spec  # underscored: plotly figures refuse attributes that are not figure properties
+        # Not plotly's constructor: even an empty figure costs milliseconds, and nothing here reads its properties.
+        object.__setattr__(self, "_spec", spec)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -60,12 +60,21 @@ def _values(column: Any) -> list:
     return [None if isinstance(v, float) and v != v else v for v in values]
 
 
-def _groups(frame: pd.DataFrame, color: str | None, order: Sequence[str] | None) -> list[tuple[object, pd.DataFrame]]:
+def _groups(frame: pd.DataFrame, color: str | None, order: Sequence[str] | None,
+            columns: Sequence[str]) -> list[tuple[object, dict[str, list]]]:
+    """The frame's `columns` as plain lists, split by the value of `color` (in `order`, then as they come)."""
+    values = {c: _values(frame[c]) for c in dict.fromkeys([*columns, *([color] if color else [])])}
     if color is None:
-        return [(None, frame)]
-    seen = list(dict.fromkeys(frame[color].tolist()))
-    ranked = [v for v in (order or []) if v in seen] + [v for v in seen if v not in (order or [])]
-    return [(value, frame[frame[color] == value]) for value in ranked]
+        return [(None, values)]
+    parts: dict[object, dict[str, list]] = {}
+    for i, key in enumerate(values[color]):
+        part = parts.get(key)
+        if part is None:
+            part = parts[key] = {c: [] for c in columns}
+        for c in columns:
+            part[c].append(values[c][i])
+    ranked = [v for v in (order or []) if v in parts] + [v for v in parts if v not in (order or [])]
+    return [(value, parts[value]) for value in ranked]
 
 
 def _layout(x: str, y: str, color: str | None, height: int | None, layout: dict | None, **more: Any) -> dict:
@@ -85,16 +94,16 @@ def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, *, height
     columns = list(custom) + [c for c in hover if c not in custom]
     extra = "".join(f"<br>{c}=%{{customdata[{j}]}}" for j, c in enumerate(columns) if c in hover)
     traces = []
-    for i, (value, part) in enumerate(_groups(frame, color, order)):
+    for i, (value, part) in enumerate(_groups(frame, color, order, [x, y, *columns])):
         name = "" if value is None else str(value)
         trace = {
-            "type": "bar", "x": _values(part[x]), "y": _values(part[y]), "name": name, "showlegend": value is not None,
+            "type": "bar", "x": part[x], "y": part[y], "name": name, "showlegend": value is not None,
             "marker": {"color": (color_map or {}).get(name) or PALETTE[i % len(PALETTE)]},
             "hovertemplate": (f"{color}={name}<br>" if value is not None else "")
             + f"{x}=%{{x}}<br>{y}=%{{y}}{extra}<extra></extra>",
         }
         if columns:
-            trace["customdata"] = part[columns].to_numpy().tolist()
+            trace["customdata"] = [list(row) for row in zip(*(part[c] for c in columns))]
         traces.append(trace)
     return Spec({"data": traces, "layout": _layout(x, y, color, height, layout, barmode="relative")})
 
@@ -113,15 +122,15 @@ def line(frame: pd.DataFrame, x: str, y: str | Sequence[str], color: str | None 
     traces = []
     if isinstance(y, str):
         extra = "".join(f"<br>{c}=%{{customdata[{j}]}}" for j, c in enumerate(hover))
-        for i, (value, part) in enumerate(_groups(frame, color, None)):
+        for i, (value, part) in enumerate(_groups(frame, color, None, [x, y, *hover])):
             name = "" if value is None else str(value)
-            trace = {"type": "scatter", "mode": "lines+markers", "x": _values(part[x]), "y": _values(part[y]),
+            trace = {"type": "scatter", "mode": "lines+markers", "x": part[x], "y": part[y],
                      "name": name, "showlegend": value is not None,
                      "marker": {"color": PALETTE[i % len(PALETTE)]}, "line": {"color": PALETTE[i % len(PALETTE)]},
                      "hovertemplate": (f"{color}={name}<br>" if value is not None else "")
                      + f"{x}=%{{x}}<br>{y}=%{{y}}{extra}<extra></extra>"}
             if hover:
-                trace["customdata"] = part[list(hover)].to_numpy().tolist()
+                trace["customdata"] = [list(row) for row in zip(*(part[c] for c in hover))]
             traces.append(trace)
         y_title = y
     else:

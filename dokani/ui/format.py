@@ -79,9 +79,9 @@ def delta(now, then, kind: str = "number") -> str | None:
     return f"{now - then:+,}"
 
 def whole_counts(fig, counts) -> None:
-    """A chart of counts gets whole-number ticks (never "0.2 calls"), starting at zero."""
+    """A chart of counts (a ``dokani.ui.charts.Spec``) gets whole-number ticks (never "0.2 calls"), from zero."""
     highest = max([float(c) for c in counts] or [0])
-    fig.update_yaxes(rangemode="tozero", tickformat=",d", **({"dtick": 1} if highest <= 10 else {}))
+    fig.with_layout(yaxis={"rangemode": "tozero", "tickformat": ",d", **({"dtick": 1} if highest <= 10 else {})})
 
 
 # One colour per return status on every chart: decided greens/reds, waiting ambers/greys.

@@ -283,21 +283,35 @@ def test_backtest_compares_with_the_active_version_whichever_version_is_picked(s
         assert not [o for o in options if o.startswith(name + " (")]  # never the version under test
 
 
-def test_reading_the_policies_page_writes_nothing_to_the_audit_log(fresh_db):
+def test_reading_the_policies_page_writes_nothing_and_computes_no_metrics(fresh_db):
+    """The page reads the metrics the seed (then the worker) stored and says how old they are; a visit never
+    aggregates the business's returns, nor writes the audit log."""
     before = _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0]
+    computed = _rows(fresh_db, "SELECT id, metrics_computed_at FROM policies WHERE business_id = %s ORDER BY id", ATLAS)
     names = dict(_rows(fresh_db, "SELECT state, version FROM policies WHERE business_id = %s", ATLAS))
     at = open_page("policies", slug="reviewer")
     no_exceptions(at)
-    at.session_state["policy_metrics_refreshed"] = {}  # as on the next visit, when the metrics are due again
+    assert any(c.value.startswith("Impact scores and return counts as of") for c in at.caption)
     at = _pick(at, names["draft"])
     no_exceptions(at)
     at = open_page("policies", slug="admin")
     no_exceptions(at)
     assert _rows(fresh_db, "SELECT count(*) FROM audit_log")[0][0] == before
-    # The figures are still stored (and show on the page).
+    assert _rows(fresh_db, "SELECT id, metrics_computed_at FROM policies WHERE business_id = %s ORDER BY id",
+                 ATLAS) == computed
+    assert all(at_ is not None for _, at_ in computed)  # the seed computed them
     stored = _rows(fresh_db, "SELECT usage_statistics->>'returns' FROM policies WHERE business_id = %s AND is_active",
                    ATLAS)[0][0]
     assert stored is not None and int(stored) > 0
+
+
+def test_metrics_not_computed_yet_are_said_to_be_missing(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("UPDATE policies SET metrics_computed_at = NULL WHERE business_id = %s", (ATLAS,))
+    at = open_page("policies", slug="viewer")
+    no_exceptions(at)
+    assert any("not computed yet" in c.value for c in at.caption)
+    assert not any("as of" in c.value for c in at.caption)
 
 
 def test_a_roll_back_keeps_the_effective_date_and_the_history_tab_lists_every_period(fresh_db):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 
 from db.uow import unit_of_work
@@ -55,3 +56,21 @@ def test_refresh_stores_metrics_once_and_writes_no_audit_row(atlas):
     # Metrics do not count as someone editing the version.
     with unit_of_work(actor_for("atlas", "reviewer")) as uow:
         assert versions.get_version(uow, atlas["v1"]).last_changed_by is None
+
+
+def test_the_worker_recomputes_stale_metrics_and_leaves_fresh_ones(atlas):
+    """``refresh_policy_metrics`` (every minute) recomputes a business whose figures are missing or older than
+    five minutes, acting as its owner; fresh figures are left alone."""
+    from dokani.jobs.tasks import refresh_stale_policy_metrics
+
+    url = atlas["url"]
+    assert one(url, "SELECT count(*) FROM policies WHERE metrics_computed_at IS NOT NULL") == [(0,)]
+    assert refresh_stale_policy_metrics() == 1
+    assert one(url, "SELECT usage_statistics->>'returns' FROM policies WHERE id = %s", atlas["v1"]) == [("5",)]
+    assert one(url, "SELECT count(*) FROM policies WHERE metrics_computed_at IS NULL") == [(0,)]
+    assert refresh_stale_policy_metrics() == 0  # computed a moment ago
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE policies SET metrics_computed_at = LOCALTIMESTAMP - interval '6 minutes'")
+    assert refresh_stale_policy_metrics() == 1
+    assert one(url, "SELECT count(*) FROM policies WHERE metrics_computed_at < LOCALTIMESTAMP - interval '1 minute'") \
+        == [(0,)]

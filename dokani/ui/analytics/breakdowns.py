@@ -140,7 +140,10 @@ def _weekly(weekly: pd.DataFrame) -> None:
     frame = weekly.copy()
     frame["agreement %"] = [None if a is None or pd.isna(a) else round(100 * a, 1) for a in frame["agreement"]]
     fig = bar(frame, "week", "decisions", height=240, hover=["pushed", "agreed", "overrode", "small_sample"],
-              layout={**TIGHT, "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 100], "showgrid": False,
-                                          "tickmode": "array", "tickvals": [0, 25, 50, 75, 100], "ticksuffix": "%"}})
+              layout={"margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+                      "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+                      "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 105], "showgrid": False,
+                                 "tickmode": "array", "tickvals": [0, 25, 50, 75, 100],
+                                 "ticktext": ["0%", "25%", "50%", "75%", "100%"]}})
     fig.add_line(frame["week"], frame["agreement %"], "agreement %", yaxis="y2")
     st.plotly_chart(fig, width="stretch", key="overview_weekly")

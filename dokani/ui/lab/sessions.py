@@ -160,6 +160,13 @@ def _transcript(turns: list[conversations.ChatTurn], persona_name: str | None, g
                     _details(meta)
 
 
+def _export(actor: Actor, session_id: UUID, kind: str):
+    def write() -> str:
+        with unit_of_work(actor) as uow:
+            return conversations.export_transcript(uow, session_id, kind)
+    return write
+
+
 def _tools(actor: Actor, session: chat_lab.TestSession) -> None:
     prev_key = f"chat_loaded_{session.id}"
     loaded = st.session_state.get(prev_key, session.updated_at)
@@ -184,14 +191,14 @@ def _tools(actor: Actor, session: chat_lab.TestSession) -> None:
             except DokaniError as err:
                 show_domain_error(err)
         with unit_of_work(actor) as uow:
-            as_json = conversations.export_transcript(uow, session.id, "json")
-            as_text = conversations.export_transcript(uow, session.id, "text")
             returns = conversations.test_returns(uow, session.id)
         d1, d2 = st.columns(2)
-        d1.download_button("Export transcript (JSON)", as_json, file_name=f"chat-{session.id}.json",
-                           mime="application/json", key=f"chat_export_json_{session.id}")
-        d2.download_button("Export transcript (text)", as_text, file_name=f"chat-{session.id}.txt",
-                           mime="text/plain", key=f"chat_export_text_{session.id}")
+        # Written when clicked (a callable), not on every rerun of the page: the transcript as it is then.
+        d1.download_button("Export transcript (JSON)", _export(actor, session.id, "json"),
+                           file_name=f"chat-{session.id}.json", mime="application/json",
+                           key=f"chat_export_json_{session.id}")
+        d2.download_button("Export transcript (text)", _export(actor, session.id, "text"),
+                           file_name=f"chat-{session.id}.txt", mime="text/plain", key=f"chat_export_text_{session.id}")
     st.session_state[prev_key] = session.updated_at
     if len(returns):
         st.caption("Test returns opened in this session (never in the live queue)")
@@ -221,15 +228,18 @@ def show(actor: Actor) -> None:
     transcript = st.container()
     prompt = st.chat_input("Write as the customer… (attach evidence by typing [photo], [video] or [receipt])",
                            key=f"chat_input_{session.id}", disabled=not (session.is_active and _can_write(actor)))
+    sent = False
     if prompt:
         try:
             with unit_of_work(actor) as uow:
                 conversations.send_message(uow, session.id, prompt)
+            sent = True
         except DokaniError as err:
             with transcript:
                 show_domain_error(err)
     with unit_of_work(actor) as uow:
-        session = chat_lab.get_session(uow, session_id)
+        if sent:  # the session as the message left it (its updated time, its count)
+            session = chat_lab.get_session(uow, session_id)
         turns = conversations.messages(uow, session_id)
         greeting = conversations.greeting(uow, session_id)
     with transcript:

@@ -5,14 +5,12 @@ the change; domain errors (conflict, invalid, not allowed) are shown where the a
 """
 from __future__ import annotations
 
-import time
 from typing import Callable
 
 import streamlit as st
 
 from db.uow import unit_of_work
 from dokani.errors import DokaniError, Invalid
-from dokani.policies import metrics
 from dokani.ui.errors import show_domain_error
 from dokani.ui.text import md  # noqa: F401 - re-exported: pages and chat widgets import it from here
 
@@ -20,22 +18,6 @@ FLASH = "policy_flash"
 FLASH_ERROR = "policy_flash_error"
 SELECTED = "policy_selected"
 SELECT_NEXT = "policy_select_next"  # applied before the version picker is drawn on the next run
-
-
-METRICS_REFRESHED = "policy_metrics_refreshed"
-METRICS_TTL_S = 60.0  # aggregating every return of the business takes ~1.5 s at a million returns
-
-
-def refresh_metrics_when_due(actor, force: bool = False) -> None:
-    """Recompute the versions' metrics on the first run of the page, after an action, and at most once a
-    minute otherwise, so clicking around the page stays quick on a large business."""
-    stamps = st.session_state.setdefault(METRICS_REFRESHED, {})
-    last = stamps.get(str(actor.business_id))
-    if not force and last is not None and time.monotonic() - last < METRICS_TTL_S:
-        return
-    with unit_of_work(actor) as uow:
-        metrics.refresh_metrics(uow)
-    stamps[str(actor.business_id)] = time.monotonic()
 
 
 def flash(message: str) -> None:

@@ -10,11 +10,11 @@ import streamlit as st
 from db.uow import unit_of_work
 from dokani.policies import backtest, lifecycle, versions
 from dokani.policies.backtest import BacktestResult
-from dokani.policies.metrics import METRICS_DOC
+from dokani.policies.metrics import METRICS_DOC, STALE_AFTER
 from dokani.policies.rules import PolicyRules
 from dokani.policies.versions import EDITOR_ROLES, PolicyVersion
 from dokani.ui import format as fmt
-from dokani.ui.policies.actions import FLASH, SELECT_NEXT, SELECTED, md, refresh_metrics_when_due, run
+from dokani.ui.policies.actions import SELECT_NEXT, SELECTED, md, run
 
 
 @dataclass
@@ -31,10 +31,9 @@ def can_edit(actor) -> bool:
 
 
 def read_policies(actor) -> PoliciesView:
-    """Apply due schedules, refresh the metrics when due, then read the versions and their latest backtests."""
+    """Apply due schedules, then read the versions (with the metrics the worker stored) and their latest backtests."""
     with unit_of_work(actor) as uow:
         applied = lifecycle.apply_due_schedules(uow)
-    refresh_metrics_when_due(actor, force=bool(applied) or FLASH in st.session_state)
     with unit_of_work(actor) as uow:
         return PoliciesView(applied, versions.list_versions(uow), backtest.latest_backtests(uow))
 
@@ -93,6 +92,13 @@ def show_versions(versions_: list[PolicyVersion], backtests: dict[int, BacktestR
                 help="0–100; empty while no return used the version. Formula under “How metrics are computed”."),
         },
     )
+    computed = [v.metrics_computed_at for v in versions_ if v.metrics_computed_at]
+    if len(computed) < len(versions_):
+        st.caption("Impact scores and return counts are not computed yet for every version: the background worker "
+                   "computes them within a minute (`make run` starts it beside the console).")
+    else:
+        st.caption(f"Impact scores and return counts as of {fmt.when(min(computed))}; the background worker "
+                   f"recomputes them every {int(STALE_AFTER.total_seconds() // 60)} minutes.")
 
 
 def show_metrics_doc() -> None:
