@@ -25,7 +25,9 @@ RULE_KEYS = {
 FINGERPRINTS = {
     "return_requests": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.return_requests t",
     "mock_orders": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.mock_orders t",
-    "policies": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.policies t",
+    # the metrics are the data's; when the scorer computed them (metrics_computed_at) is its clock's
+    "policies": "SELECT md5(string_agg((to_jsonb(t) - 'metrics_computed_at')::text, '|' ORDER BY t.id)) "
+                "FROM public.policies t",
     "call_sessions": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.call_sessions t",
     "call_transcripts": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.call_transcripts t",
     # scored by the console's scorer after the load: its clock stamps last_updated, everything else is the data's
