@@ -101,8 +101,9 @@ def main() -> None:
     peer_ms = None
     rss = None
     browser = None
+    shell = None
     if args.only != "services":
-        pages, peer_ms, rss = run_pages(url, args.page_repeat, args.returns)
+        pages, peer_ms, rss, shell = run_pages(url, args.page_repeat, args.returns)
         if not args.no_browser:
             from bench.browser import decision_round_trip
 
@@ -119,7 +120,7 @@ def main() -> None:
     print(f"wrote {out / 'bench.json'}")
     write_results(ROOT / "benchmarks" / "RESULTS.md", returns=args.returns, services=results, pages=pages,
                   naive_peer_ms=peer_ms, resident_mib=rss or page_bench.resident_mib(), seed_s=seed_s,
-                  browser=browser)
+                  browser=browser, shell=shell)
     print(f"wrote {ROOT / 'benchmarks' / 'RESULTS.md'}")
 
 
@@ -146,12 +147,15 @@ def run_pages(url: str, repeat: int, returns: int):
     atlas = str(business("atlas").business_id)
     bare = page_bench._bare_page_ms(repeat)
     print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
+    shell = page_bench.shell_page(token, atlas, repeat, clock)
+    print(f"page {'the console, signed in, empty page':<38} median {shell.median_ms:>8.1f} ms   its SQL "
+          f"{shell.sql_ms:>7.1f} ms")
     recorder = PlanRecorder()
     recorder.install(app_engine())
     timings, plans = [], {}
     for name, page, query, act in page_scenarios(_first_pending_public_id()):
         at = page_bench.open_app(page, token, atlas, query)
-        timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare))
+        timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare, shell))
         # then once more with every read explained (after the timings: explaining doubles each statement)
         recorder.plans, recorder.on = [], True
         (act(at, repeat + 1) if act else at).run()
@@ -162,7 +166,7 @@ def run_pages(url: str, repeat: int, returns: int):
     timings_rss = page_bench.resident_mib()  # before the naive peer, which holds the whole table in pandas
     peer = page_bench.naive_peer_ms(url, atlas)
     print(f"naive peer (pd.read_sql of the business's returns, filter in pandas): {peer:,.0f} ms")
-    return timings, peer, timings_rss
+    return timings, peer, timings_rss, shell
 
 
 if __name__ == "__main__":

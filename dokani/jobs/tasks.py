@@ -105,6 +105,12 @@ def _calls_import(actor: Actor, job: records.JobRecord, progress: Reporter) -> N
     run_calls_import(actor, job, progress)
 
 
+def _triage_pending(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
+    from dokani.jobs.triage import run_triage
+
+    run_triage(actor, job, progress)
+
+
 def _returns_export(actor: Actor, job: records.JobRecord, progress: Reporter) -> None:
     from dokani.jobs.exports import run_returns_export
 
@@ -113,7 +119,8 @@ def _returns_export(actor: Actor, job: records.JobRecord, progress: Reporter) ->
 
 RUNNERS: dict[str, Callable[[Actor, records.JobRecord, Reporter], None]] = {
     "backtest": _backtest, "suite_run": _suite_run, "risk_recompute": _risk_recompute,
-    "returns_import": _returns_import, "calls_import": _calls_import, "returns_export": _returns_export}
+    "returns_import": _returns_import, "calls_import": _calls_import, "returns_export": _returns_export,
+    "triage_pending": _triage_pending}
 
 
 def run_recorded_job(actor: Actor, job_id: int, queue_job_id: int | None = None) -> records.JobRecord | None:

@@ -7,6 +7,7 @@ from db.demo import business, user
 from db.uow import unit_of_work
 from dokani.returns.decisions import decide_return
 from dokani.returns.review import return_detail
+from dokani.jobs.worker import work_until_idle
 from tests.app.conftest import no_exceptions, open_page
 from tests.conftest import actor_for
 
@@ -86,6 +87,13 @@ def test_triage_button_triages_every_new_return(fresh_db):
     (new,), = _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'", ATLAS)
     at = open_page("returns")
     _button(at, f"Triage {new:,} new return{'' if new == 1 else 's'} now").click().run()
+    no_exceptions(at)
+    # queued for a worker, not run in the page request
+    assert any("waiting for a worker" in i.value for i in at.info)
+    assert _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'",
+                 ATLAS)[0][0] == new
+    work_until_idle()
+    at.run()
     no_exceptions(at)
     assert f"Triaged {new} of {new}" in _markdown(at)
     assert _rows(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage'",

@@ -18,6 +18,7 @@ from db.uow import unit_of_work
 from dokani.errors import NotAllowed
 from dokani.jobs import enqueue, exports, imports, queue, records, tasks
 from dokani.jobs.risk_recompute import queue_risk_recompute
+from dokani.jobs.triage import queue_triage
 from dokani.jobs.worker import work_until_idle
 from dokani.returns.filters import ReturnQueueFilter
 from tests.conftest import ROOT, actor_for
@@ -150,6 +151,35 @@ def test_a_risk_recompute_whose_worker_died_runs_again_once(fresh_db):
 
 
 # --- returns import ------------------------------------------------------------------------------------------
+
+def test_triage_of_the_new_returns_is_one_job_run_by_a_worker_with_progress(fresh_db):
+    reviewer, owner = actor_for("atlas", "reviewer"), actor_for("atlas", "owner")
+    new = _one(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage' "
+                         "AND NOT is_test", ATLAS)
+    assert new > 0
+    job, created = queue_triage(reviewer)
+    again, created_again = queue_triage(owner)
+    assert created and not created_again and again.id == job.id
+    assert _one(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage' "
+                          "AND NOT is_test", ATLAS) == new  # not inline
+    work_until_idle()
+    done = _job(reviewer, job.id)
+    assert done.state == "succeeded" and done.result["triaged"] == new
+    assert done.progress_done == done.progress_total == new
+    assert f"Triaged {new} of {new}" in done.result["summary"]
+    assert _one(fresh_db, "SELECT count(*) FROM return_requests WHERE business_id = %s AND status = 'pending_triage' "
+                          "AND NOT is_test", ATLAS) == 0
+    # as the reviewer who asked, in the audit log
+    assert _one(fresh_db, "SELECT count(*) FROM audit_log WHERE business_id = %s AND action = 'triage' "
+                          "AND actor_email = %s AND created_at >= %s", ATLAS, reviewer.email, done.created_at) == new
+
+
+def test_testers_and_viewers_cannot_queue_a_triage(fresh_db):
+    for slug in ("tester", "viewer"):
+        with pytest.raises(NotAllowed):
+            queue_triage(actor_for("atlas", slug))
+    assert _one(fresh_db, "SELECT count(*) FROM background_jobs") == 0
+
 
 def test_a_returns_file_is_stored_imported_by_a_worker_once_and_its_copy_dropped(fresh_db):
     owner = actor_for("atlas", "owner")

@@ -15,6 +15,7 @@ from db.engine import app_url
 from db.uow import Actor, unit_of_work
 from dokani.errors import DokaniError, Invalid
 from dokani.jobs.enqueue import CAN_QUEUE
+from dokani.jobs.triage import KIND as TRIAGE_KIND, LOCK as TRIAGE_LOCK, queue_triage
 from dokani.returns import decisions, filters, query_string
 from dokani.returns import queue as svc
 from dokani.returns.decisions import SeenReturn
@@ -22,12 +23,12 @@ from dokani.returns.export_http import export_link
 from dokani.returns.filters import ReturnQueueFilter
 from dokani.returns.status import DECIDING_ROLES, NEEDS_DECISION, label
 from dokani.risk.profiles import RISK_BANDS_HELP
-from dokani.triage.service import triage_pending
 from dokani.ui import format as fmt
 from dokani.ui.accounts import preferences
 from dokani.ui.context import has_session_cookie
 from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.export import show_export_job
+from dokani.ui.jobs.panel import show_job
 from dokani.ui.text import visible
 from dokani.ui.returns.state import QUEUE_GENERATION, QUEUE_SNAPSHOT, flash, refresh_queue, show_flash
 from dokani.labels import count, say
@@ -96,28 +97,29 @@ def _kpi_strip(k: svc.QueueKpis) -> None:
 
 
 def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
-    if not k.awaiting_triage:
-        return
-    may = actor.role in DECIDING_ROLES
-    if st.button(f"Triage {count(k.awaiting_triage, 'new return')} now", key="queue_triage", disabled=not may,
-                 help="Runs the triage engine under the active policy on every return in pending_triage"):
-        with st.status("Triaging new returns…", expanded=True) as status:
-            bar = st.progress(0.0, text="Reading the returns and their customers' history…")
-
-            def report(done: int, total: int) -> None:
-                bar.progress(done / total if total else 1.0, text=f"{done:,} of {total:,} triaged")
-
+    """Triage every new return on a background worker, its progress live here; the queue shows the result."""
+    if k.awaiting_triage:
+        may = actor.role in DECIDING_ROLES
+        if st.button(f"Triage {count(k.awaiting_triage, 'new return')} now", key="queue_triage", disabled=not may,
+                     help="Runs the triage engine under the active policy on every return in pending_triage, "
+                          "on a background worker"):
             try:
-                with unit_of_work(actor) as uow:
-                    summary = triage_pending(uow, progress=report, source="console")
+                job, created = queue_triage(actor)
             except DokaniError as err:
-                status.update(label="Triage did not run", state="error")
                 show_domain_error(err)
-                return
-            status.update(label=summary.describe(), state="complete")
-        flash("success", summary.describe())
+            else:
+                if not created and job.live:
+                    st.info("A triage of the new returns is already under way; its progress shows below.")
+    def triaged(job) -> None:  # the strip above was read before it ended: read the queue again, now
         refresh()
+        flash("success", _triage_done(job))
         st.rerun()
+
+    show_job(actor, TRIAGE_KIND, TRIAGE_LOCK, unit="returns triaged", done_message=_triage_done, on_done=triaged)
+
+
+def _triage_done(job) -> str:
+    return (job.result or {}).get("summary") or "The new returns are triaged."
 
 
 LINK_KEY, LINK_EXTRA = "queue_link", "queue_link_extra"
