@@ -4,7 +4,10 @@ The same seed, size and anchor give byte-identical rows: every random draw comes
 ``random.Random`` derived from (seed, stage, business), ids are numbered or drawn from those
 generators, and every timestamp is an offset before ``anchor`` (default: the start of today, UTC),
 never ``now()``. Rows are bulk-loaded with COPY in dependency order, in one transaction, as the
-owner role (row-level security does not apply to it).
+owner role (row-level security does not apply to it). Into emptied tables the maintained summaries (revision 0019)
+are filled once after the load by the revision's own backfill instead of by each COPY's triggers, the history counters
+(``return_history``) are written from the returns pass itself, and above ``BULK_THRESHOLD`` returns the plain indexes
+and foreign keys are built after the load.
 
 Sizes: ``SeedSize.small()`` (2 businesses, 2,400 returns: fifteen months of two small shops) is what the tests
 and the app's first start load; ``--returns 1000000`` is the scale run (customers default to returns / 3, calls to
@@ -17,6 +20,7 @@ policy rules), ``db.seed_load`` does the COPY.
 """
 from __future__ import annotations
 
+import gc
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -25,17 +29,16 @@ from datetime import datetime, timezone
 import psycopg
 
 from db.seed_load import (
-    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, drop_foreign_keys, drop_plain_indexes, nothing_to_lose,
-    pin_clock_defaults, qualified, truncate_seeded,
+    BULK_TABLES, SEEDED_TABLES, SEQUENCED, Loader, analyze, drop_foreign_keys, drop_plain_indexes, fill_summaries,
+    lz4_toast, nothing_to_lose, pin_clock_defaults, suspend_summary_triggers, truncate_seeded,
 )
 from db.seed_calls import analytics_rows, call_rows, link_rows, transcript_rows
 from db.seed_history import AuditWriter, PolicyTimeline
 from db.seed_rows import (
-    RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows, conversation_rows,
-    customer_emails, member_rows, order_lines, persona_rows, persona_test_rows, plan_businesses, policy_rows,
-    profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
+    HISTORY_COLUMNS, RETURN_COLUMNS, STATUSES, TRANSCRIBED_CALLS, Business, Skeleton, agent_log_rows, chat_rows,
+    conversation_rows, customer_emails, history_lines, member_rows, order_lines, persona_rows, persona_test_rows,
+    plan_businesses, policy_rows, profile_rows, return_lines, risk_profile_lines, security_event_rows, user_rows,
 )
-from dokani.triage.history import fill_history_counters
 
 __all__ = ["BULK_TABLES", "STATUSES", "SeedError", "SeedSize", "SeedSummary", "database_is_empty", "default_anchor",
            "seed_database"]
@@ -189,6 +192,10 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
     summary = SeedSummary(seed=seed, anchor=anchor, businesses=[b.demo.name for b in bizs])
     counts = summary.counts
     bar = None
+    # The load allocates millions of short-lived objects next to a large live heap (the triage memo, the audit rows):
+    # the cyclic collector's passes over that heap cost more than the load itself. Nothing it builds is a cycle to free.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with psycopg.connect(url) as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (SEED_LOCK,))
@@ -207,7 +214,13 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
 
                 bar = tqdm(total=_estimate(bizs), unit="rows", unit_scale=True, desc="seeding", dynamic_ncols=True)
             conn.execute("SET LOCAL synchronous_commit = off")
+            # The load's set-based statements (summaries, keys, indexes) are estimated costly enough for JIT, whose
+            # compilation then takes longer than running them.
+            conn.execute("SET LOCAL jit = off")
+            lz4_toast(conn)
             restore = pin_clock_defaults(conn, anchor)
+            # Into emptied tables, the maintained summaries are filled once at the end instead of by every COPY.
+            summaries = suspend_summary_triggers(conn) if freeze else []
             if size.returns >= BULK_THRESHOLD:
                 restore += drop_plain_indexes(conn) + drop_foreign_keys(conn)
             load = Loader(conn, bar, counts, summary.timings, freeze).copy
@@ -228,6 +241,9 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                 # returns first: the engines decide their statuses, which the orders they cite then show
                 sk = b.sk = Skeleton(seed, b, anchor)
                 load("return_requests", RETURN_COLUMNS, return_lines(seed, b, sk, anchor), lines=True)
+                # the history the engine read beside each return (dokani.triage.history), as the returns pass saw it
+                load("return_history", HISTORY_COLUMNS, history_lines(b), lines=True)
+                b.asked_of, b.prior_denied = {}, array("i")
                 load("mock_orders", "id, order_id, purchase_date, customer_email, product_name, product_category, "
                      "purchase_price, order_status, quantity, order_value, business_id", order_lines(seed, b, sk, anchor),
                      lines=True)
@@ -296,21 +312,22 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
                     f"SELECT setval(pg_get_serial_sequence('public.{table}', 'id'), "
                     f"GREATEST((SELECT max(id) FROM public.{table}), 1))"
                 )
+            if summaries:
+                if bar is not None:
+                    bar.set_postfix_str("summaries")
+                t = time.perf_counter()
+                for statement in summaries:
+                    conn.execute(statement)
+                fill_summaries(conn)
+                summary.timings["summaries"] = time.perf_counter() - t
             if restore:
                 if bar is not None:
                     bar.set_postfix_str("restoring indexes, keys, defaults")
-                conn.execute("SET LOCAL maintenance_work_mem = '128MB'")
+                conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
                 t = time.perf_counter()
                 for statement in restore:
                     conn.execute(statement)
                 summary.timings["restore"] = time.perf_counter() - t
-            # The history the engine reads beside each return (dokani.triage.history), in the same transaction.
-            if bar is not None:
-                bar.set_postfix_str("history counters")
-            t = time.perf_counter()
-            conn.execute("SET LOCAL work_mem = '256MB'")
-            fill_history_counters(conn)
-            summary.timings["history counters"] = time.perf_counter() - t
             if bar is not None:
                 bar.total = bar.n
                 bar.set_postfix_str("commit")
@@ -321,9 +338,7 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
         if bar is not None:
             bar.set_postfix_str("statistics")
         t = time.perf_counter()
-        with psycopg.connect(url, autocommit=True) as conn:
-            for table in SEEDED_TABLES:
-                conn.execute(f"ANALYZE {qualified(table)}")
+        analyze(url, SEEDED_TABLES)
         summary.timings["analyze"] = time.perf_counter() - t
         if score:
             if bar is not None:
@@ -332,6 +347,8 @@ def seed_database(url: str, *, seed: int = 7, size: SeedSize | None = None, prog
             summary.scored = score_customers(url, bizs, parallel=size.returns >= BULK_THRESHOLD)
             summary.timings["risk scoring"] = time.perf_counter() - t
     finally:
+        if collecting:
+            gc.enable()
         if bar is not None:
             bar.close()
     summary.seconds = time.perf_counter() - started

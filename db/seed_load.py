@@ -14,13 +14,15 @@ SEEDED_TABLES = [
     "auth.users", "profiles", "business_members", "policies", "provider_configs", "mock_orders",
     "return_requests", "customer_risk_profiles", "security_events", "chat_sessions", "chat_messages",
     "agent_performance_logs", "conversation_sessions", "call_sessions", "call_return_links", "call_transcripts",
-    "call_analytics", "persona_test_logs", "audit_log",
+    "call_analytics", "persona_test_logs", "audit_log", "return_history",
 ]
 SEQUENCED = ["policies", "return_requests", "mock_orders"]
 
 
 BULK_TABLES = ["mock_orders", "return_requests", "customer_risk_profiles", "security_events", "call_sessions",
-               "call_return_links", "call_transcripts", "call_analytics", "audit_log"]
+               "call_return_links", "call_transcripts", "call_analytics", "audit_log", "return_history",
+               # summaries the load fills once at the end (their plain indexes are built after it)
+               "return_decision_times", "call_facts"]
 
 
 class Loader:
@@ -62,6 +64,26 @@ class Loader:
         self.counts[table] = self.counts.get(table, 0) + n
         self.timings[table] = self.timings.get(table, 0.0) + time.perf_counter() - started
         return n
+
+
+def analyze(url: str, tables: list[str]) -> None:
+    """ANALYZE the tables on two connections at once, the biggest first (each is one core's work)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = [t for t in ("return_requests", "audit_log") if t in tables]
+    pending = first + [t for t in tables if t not in first]
+
+    def worker(_: int) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while pending:
+                try:
+                    table = pending.pop(0)
+                except IndexError:
+                    return
+                conn.execute(f"ANALYZE {qualified(table)}")
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(worker, range(2)))
 
 
 def qualified(table: str) -> str:
@@ -155,3 +177,53 @@ def pin_clock_defaults(conn: psycopg.Connection, anchor: datetime) -> list[str]:
                 sql.SQL(table), sql.SQL(column), sql.Literal(anchor)))
             restore.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {default}")
     return restore
+
+
+# The statement-level triggers of revision 0019 that keep the maintained summaries: suspended while the seed loads into
+# emptied tables, the summaries are then filled once from the loaded rows by the revision's own backfill.
+SUMMARY_TRIGGERS = [("return_requests", "return_summaries_insert"), ("mock_orders", "order_summary_insert"),
+                    ("call_sessions", "call_facts_insert"), ("call_analytics", "call_facts_insert"),
+                    ("call_return_links", "call_facts_insert")]
+SUMMARIES_REVISION = "20261203_0019_maintained_summaries.py"
+
+
+def suspend_summary_triggers(conn: psycopg.Connection) -> list[str]:
+    """Disable the summary triggers of the seeded tables for this transaction's load; return the statements that
+    enable them again. Only for a load into empty tables, followed by ``fill_summaries``."""
+    enabled = conn.execute(
+        "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+        "WHERE NOT tgisinternal AND tgenabled <> 'D' AND tgrelid = ANY (CAST(%s AS regclass[]))",
+        (sorted({f"public.{t}" for t, _ in SUMMARY_TRIGGERS}),)).fetchall()
+    restore = []
+    for table, name in SUMMARY_TRIGGERS:
+        if (table, name) in enabled or (f"public.{table}", name) in enabled:
+            conn.execute(f"ALTER TABLE public.{table} DISABLE TRIGGER {name}")
+            restore.append(f"ALTER TABLE public.{table} ENABLE TRIGGER {name}")
+    return restore
+
+
+def fill_summaries(conn: psycopg.Connection) -> None:
+    """Every maintained summary recomputed from the base tables, by revision 0019's own backfill (the definition the
+    triggers keep): what the suspended triggers would have written for a load into empty tables."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / SUMMARIES_REVISION
+    spec = importlib.util.spec_from_file_location("dokani_summaries_backfill", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module._x = lambda statement: conn.execute(statement)  # a module of its own: nothing shared with other callers
+    # Statistics of the call tables first: planned blind, the calls' refresh joins them row by row (minutes at scale).
+    for table in ("provider_configs", "chat_sessions", "call_sessions", "call_analytics", "call_return_links"):
+        conn.execute(f"ANALYZE public.{table}")
+    module._backfill_returns()
+    module._backfill_calls()
+
+
+def lz4_toast(conn: psycopg.Connection) -> None:
+    """Compress this transaction's long values (the rule traces, the conversations) with lz4 where the server has it:
+    a fraction of pglz's time for the same rows (values read back the same either way)."""
+    have = conn.execute("SELECT 'lz4' = ANY (enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+                        ).fetchone()
+    if have and have[0]:
+        conn.execute("SET LOCAL default_toast_compression = 'lz4'")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from uuid import UUID
@@ -99,6 +100,8 @@ class Business:
     first_return: dict = field(default_factory=dict)  # customer index -> created of their first return
     sk: object = None  # the returns' Skeleton, kept until the calls are written (they cite returns)
     triage_calls: int = 0  # evaluations the engine ran for this business (the rest were memo hits)
+    asked_of: dict = field(default_factory=dict)  # customer index -> when they asked for each return, in order
+    prior_denied: array = field(default_factory=lambda: array("i"))  # return index -> earlier returns denied by then
 
     def age_of(self, i: int) -> float:
         return self.sk.age_h[i]
@@ -255,7 +258,7 @@ def order_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     rng = rng_for(seed, "orders", b.index)
     rand = rng.random
     cat = [(esc(name), category, price) for name, category, price in b.catalogue]
-    cust, prefix, bid = b.customers, b.prefix, b.id
+    cust, prefix, bid = b.customers, b.prefix, str(b.id)
     hour = timedelta(hours=1)
     oid = b.first_order_id
     for i in range(b.n_returns):
@@ -293,12 +296,16 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     rng = rng_for(seed, "returns", b.index)
     rand, randint, getrandbits = rng.random, rng.randint, rng.getrandbits
     review_rng = rng_for(seed, "reviews", b.index)
-    cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, b.id
+    cat, cust, prefix, bid = b.catalogue, b.customers, b.prefix, str(b.id)
     n, nc = b.n_returns, len(cust)
     b.cust_returns = array("i", bytes(4 * nc))
     # when each customer's denied returns counted as denied (dokani.triage.history: denied, else decided, else asked)
     denials_of: dict[int, list] = {}
-    recent_of: dict[int, list[float]] = {}
+    # when each customer asked for their returns so far, in order (the windows of dokani.triage.history count these)
+    asked_of: dict[int, list[datetime]] = {}
+    b.asked_of = asked_of
+    prior_denied = b.prior_denied = array("i")
+    month = timedelta(days=30)
     cust_returns = b.cust_returns
     flagged, linked, about, first_return = b.flagged, b.linked, b.about, b.first_return
     flagged.clear()
@@ -335,7 +342,6 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     statuses = STATUSES
     status_of, age_of, customer_of, product_of = sk.status, sk.age_h, sk.customer, sk.product
     qty_of, days_of, known_of = sk.qty, sk.days, sk.known
-    window_h = 30 * 24.0
 
     for i in range(n):
         rid += 1
@@ -394,13 +400,11 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
         else:
             flags_text = "{}"
         # the customer's history as the facts query counts it: earlier returns, those denied, returns in 30 days
-        recent = recent_of.get(c)
-        if recent:
-            while recent and recent[0] > age_h + window_h:  # ages fall as time goes on
-                recent.pop(0)
-        n_recent = len(recent) if recent else 0
+        asked = asked_of.get(c)
+        n_recent = len(asked) - bisect_left(asked, created - month) if asked else 0
         denials = denials_of.get(c)
         denied_before = sum(1 for at in denials if at <= created) if denials else 0
+        prior_denied.append(denied_before)
 
         lag = 0.1 + 6 * rand() ** 2  # triage runs a few times a day
         triaged_at = created + lag * hour
@@ -449,10 +453,10 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
             code = t.reason
         status_of[i] = status
         cust_returns[c] = history + 1
-        if recent is None:
-            recent_of[c] = [age_h]
+        if asked is None:
+            asked_of[c] = [created]
         else:
-            recent.append(age_h)
+            asked.append(created)
         if known:
             about.setdefault(code, []).append(i)
         if len(linked) < 12 and (status == PR or status == ES):
@@ -468,11 +472,35 @@ def return_lines(seed: int, b: Business, sk: Skeleton, anchor: datetime):
     b.triage_calls = memo.calls
 
 
+
+HISTORY_COLUMNS = "return_id, business_id, prior_returns, prior_30d, prior_90d, prior_365d, prior_denied"
+
+
+def history_lines(b: Business):
+    """COPY lines of ``return_history``: each return's counters as ``dokani.triage.history`` defines them (earlier
+    returns, other returns asked in the 30 / 90 / 365 days up to it, earlier returns denied by then), from the
+    returns pass's own record of when each customer asked and what was denied, instead of a window query after the
+    load. ``tests/integration/test_seed.py`` checks that the definition's own fill then changes nothing."""
+    bid, rid = str(b.id), b.first_return_id
+    asked_of, prior_denied, customer_of = b.asked_of, b.prior_denied, b.sk.customer
+    seen: dict[int, int] = {}
+    windows = (timedelta(days=30), timedelta(days=90), timedelta(days=365))
+    for i in range(b.n_returns):
+        c = customer_of[i]
+        k = seen.get(c, 0)  # earlier returns of this customer (generation order is (created_at, id) order)
+        seen[c] = k + 1
+        asked = asked_of[c]
+        created = asked[k]
+        peers = bisect_right(asked, created, k) - 1  # the window counts every other return up to this moment
+        w30, w90, w365 = (peers - bisect_left(asked, created - w, 0, k + 1) for w in windows)
+        yield f"{rid + i}\t{bid}\t{k}\t{w30}\t{w90}\t{w365}\t{prior_denied[i]}\n"
+
+
 def risk_profile_lines(seed: int, b: Business, anchor: datetime):
     """COPY lines: one (not yet scored) risk profile per customer, in (business, email) order, with a stable id;
     ``dokani.risk.scoring`` fills in every score after the load (``db.seed.score_customers``)."""
     rng = rng_for(seed, "risk", b.index)
-    bid = b.id
+    bid = str(b.id)
     customers = b.customers
     first = b.first_return
     ids = iter(sorted_ids(rng, len(customers)))

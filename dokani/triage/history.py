@@ -16,7 +16,8 @@ that does not fill it) has its counters computed when read (``computed_sql``), w
 
 ``fill_history_counters`` recomputes the counters of a business, of some customers, or of every business in one
 set-based UPDATE that writes only the rows whose counters differ. Triage calls it for the customers it triages; the
-migration and the seed call it after loading; anything that writes returns dated in the past (an import of
+migration calls it after adding the table (the seed writes the same counters from its returns pass, and its tests
+check that a fill then changes nothing); anything that writes returns dated in the past (an import of
 history) or deletes returns should call it for those customers.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import text
 
 from db.uow import UnitOfWork
@@ -31,7 +31,7 @@ from dokani.returns.status import APPROVED, DENIED, PENDING_REVIEW, PENDING_TRIA
 from dokani.returns.decisions import require_decider
 from dokani.returns.rows import ENTITY
 from dokani.risk.scoring import refresh_customers
-from dokani.triage.engine import ENGINE_ID, TriageResult, evaluate
+from dokani.triage.engine import ENGINE_ID, Clause, TriageResult, evaluate
 
 Progress = Callable[[int, int], None]
 RETRIAGE_STATUSES = (PENDING_TRIAGE, PENDING_REVIEW)
@@ -122,6 +122,11 @@ def _policy(uow: UnitOfWork, business_id: UUID, version: str | None) -> LoadedPo
     return policy
 
 
+# One serializer call for a whole list (what ``model_dump(mode="json")`` of each item gives, in a fraction of the time).
+_CLAUSES = TypeAdapter(list[Clause])
+_PATTERNS = TypeAdapter(list[SuspiciousPattern])
+
+
 def _details(result: TriageResult, policy: LoadedPolicy, patterns: list[SuspiciousPattern]) -> dict[str, Any]:
     return {
         "engine": ENGINE_ID,
@@ -131,8 +136,8 @@ def _details(result: TriageResult, policy: LoadedPolicy, patterns: list[Suspicio
         "recommendation": result.recommendation,
         "confidence": result.confidence,
         "reason_code": result.reason_code,
-        "rules_fired": [c.model_dump(mode="json") for c in result.rules_fired],
-        "suspicious": [p.model_dump(mode="json") for p in patterns],
+        "rules_fired": _CLAUSES.dump_python(result.rules_fired, mode="json"),
+        "suspicious": _PATTERNS.dump_python(patterns, mode="json") if patterns else [],
     }
 
 

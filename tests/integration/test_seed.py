@@ -11,7 +11,9 @@ from db import seed as seed_module
 from db.demo import BUSINESSES, users_of
 from db.seed import STATUSES, SeedError, SeedSize, database_is_empty, seed_database
 from dokani.__main__ import main
+from dokani.triage.history import fill_history_counters
 from tests.conftest import _clone, _drop
+from tests.integration.test_analytics_summaries import assert_tables_exact
 
 ANCHOR = datetime(2026, 11, 20, 12, 0)
 RULE_KEYS = {
@@ -23,7 +25,9 @@ RULE_KEYS = {
 FINGERPRINTS = {
     "return_requests": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.return_requests t",
     "mock_orders": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.mock_orders t",
-    "policies": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.policies t",
+    # the metrics are the data's; when the scorer computed them (metrics_computed_at) is its clock's
+    "policies": "SELECT md5(string_agg((to_jsonb(t) - 'metrics_computed_at')::text, '|' ORDER BY t.id)) "
+                "FROM public.policies t",
     "call_sessions": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.call_sessions t",
     "call_transcripts": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.call_transcripts t",
     # scored by the console's scorer after the load: its clock stamps last_updated, everything else is the data's
@@ -34,7 +38,10 @@ FINGERPRINTS = {
                  "t.created_at)::text, '|' ORDER BY t.created_at, t.id)) FROM public.audit_log t "
                  "WHERE t.entity = 'return_requests'",
     "chat_messages": "SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) FROM public.chat_messages t",
+    "return_history": "SELECT md5(string_agg(t::text, '|' ORDER BY t.return_id)) FROM public.return_history t",
 }
+SUMMARY_TABLES = ["return_daily_summary", "return_rule_daily_summary", "return_decision_times", "return_decision_hours",
+                  "order_daily_summary", "call_facts"]
 
 
 def _fingerprints(url: str) -> dict[str, str]:
@@ -356,6 +363,59 @@ def test_the_bulk_path_puts_indexes_and_foreign_keys_back(empty_db, monkeypatch)
     with psycopg.connect(empty_db) as conn, pytest.raises(psycopg.errors.ForeignKeyViolation):
         conn.execute("INSERT INTO public.return_requests (business_id, order_id, customer_email) "
                      "VALUES (gen_random_uuid(), 'X', 'x@example.com')")
+
+
+def _summaries(url: str) -> dict[str, tuple]:
+    """Every row of every maintained summary (zero rows included), in a stable order."""
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM public.{t} t"
+                                ).fetchone()
+                for t in SUMMARY_TABLES}
+
+
+def _summary_triggers_enabled(url: str) -> list[tuple]:
+    return sorted(_rows(url, "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal "
+                             "AND tgname IN ('return_summaries_insert', 'order_summary_insert', 'call_facts_insert')"))
+
+
+def test_the_seed_fills_the_summaries_as_the_triggers_would_and_turns_them_back_on(empty_db, second_empty_db,
+                                                                                  monkeypatch):
+    triggers = _summary_triggers_enabled(empty_db)
+    assert len(triggers) == 5 and all(enabled == "O" for _, _, enabled in triggers)
+    size = SeedSize(businesses=2, returns=600)
+    seed_database(empty_db, seed=5, size=size, progress=False, anchor=ANCHOR)  # filled once, after the load
+    with monkeypatch.context() as m:  # kept by the triggers, COPY by COPY
+        m.setattr(seed_module, "suspend_summary_triggers", lambda conn: [])
+        seed_database(second_empty_db, seed=5, size=size, progress=False, anchor=ANCHOR)
+    filled = _summaries(empty_db)
+    assert all(n > 0 for n, _ in filled.values()), filled
+    assert filled == _summaries(second_empty_db)
+    assert_tables_exact(empty_db)
+    # the triggers are on again: a person's denial and a call unlinked from its return keep every summary exact
+    assert _summary_triggers_enabled(empty_db) == triggers
+    with psycopg.connect(empty_db) as conn:
+        conn.execute("UPDATE public.return_requests SET status = 'denied', admin_decision_at = created_at + "
+                     "interval '3 hours', denied_at = created_at + interval '3 hours' WHERE id = (SELECT min(id) "
+                     "FROM public.return_requests WHERE status = 'pending_review')")
+        conn.execute("DELETE FROM public.call_return_links WHERE call_session_id = (SELECT call_session_id FROM "
+                     "public.call_return_links WHERE return_request_id IS NOT NULL ORDER BY 1 LIMIT 1)")
+    assert_tables_exact(empty_db)
+    assert _summaries(empty_db) != filled
+
+
+def test_the_stored_history_is_the_definitions_on_both_load_paths(empty_db, monkeypatch):
+    """The counters the seed writes beside each return equal what ``fill_history_counters`` computes (it changes
+    nothing), for a small load and for the bulk path (plain indexes and keys suspended)."""
+    for threshold in (seed_module.BULK_THRESHOLD, 100):
+        monkeypatch.setattr(seed_module, "BULK_THRESHOLD", threshold)
+        seed_database(empty_db, seed=9, size=SeedSize(businesses=2, returns=900), progress=False, anchor=ANCHOR,
+                      reset=True)
+        assert _one(empty_db, "SELECT count(*) FROM public.return_history") == 900
+        assert all(_rows(empty_db, "SELECT bool_or(prior_returns > 0), bool_or(prior_30d > 0), bool_or(prior_90d > "
+                                   "prior_30d), bool_or(prior_denied > 0) FROM public.return_history")[0])
+        with psycopg.connect(empty_db) as conn:
+            assert fill_history_counters(conn) == 0
+        assert_tables_exact(empty_db)
 
 
 def test_cli_if_empty_seeds_an_empty_database_and_skips_a_seeded_one(empty_db, capsys):
