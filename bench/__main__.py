@@ -87,6 +87,24 @@ def measure(name: str, fn: Callable[[], object], repeat: int) -> dict:
     return result
 
 
+SEED_RECORD = ROOT / "benchmarks" / "seed.json"  # the last timed seed, kept for the runs that reuse its database
+
+
+def _record_seed(returns: int, seconds: float, detail: str | None) -> None:
+    from datetime import datetime, timezone
+
+    SEED_RECORD.write_text(json.dumps({"returns": returns, "seconds": round(seconds, 1), "detail": detail,
+                                       "when": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"}, indent=2) + "\n")
+
+
+def _last_seed(returns: int) -> dict | None:
+    try:
+        record = json.loads(SEED_RECORD.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("returns") == returns else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--returns", type=int, default=1_000_000)
@@ -102,6 +120,8 @@ def main() -> None:
     started = time.perf_counter()
     url = _database(args.returns, args.reseed)
     seed_s = time.perf_counter() - started if SEEDED else None
+    if SEEDED:
+        _record_seed(args.returns, seed_s, SEED_DETAIL)
     os.environ["DATABASE_URL"] = url
     from bench.scenarios import scenarios
 
@@ -112,7 +132,7 @@ def main() -> None:
     browser = None
     shell = None
     if args.only != "services":
-        pages, peer_ms, rss, shell = run_pages(url, args.page_repeat, args.returns)
+        pages, peer_ms, rss, shell = _pages_apart(url, args.page_repeat, args.returns)
         if not args.no_browser:
             from bench.browser import decision_round_trip
 
@@ -129,7 +149,8 @@ def main() -> None:
     print(f"wrote {out / 'bench.json'}")
     write_results(ROOT / "benchmarks" / "RESULTS.md", returns=args.returns, services=results, pages=pages,
                   naive_peer_ms=peer_ms, resident_mib=rss or page_bench.resident_mib(), seed_s=seed_s,
-                  browser=browser, shell=shell, seed_detail=SEED_DETAIL)
+                  browser=browser, shell=shell, seed_detail=SEED_DETAIL,
+                  last_seed=None if SEEDED else _last_seed(args.returns))
     print(f"wrote {ROOT / 'benchmarks' / 'RESULTS.md'}")
 
 
@@ -139,43 +160,15 @@ def _embedded_server() -> str:
     return embedded.ensure_running()
 
 
-def run_pages(url: str, repeat: int, returns: int):
-    """Render each page through the whole app, as the owner of the busiest business."""
-    from bench import pages as page_bench
-    from bench.page_scenarios import page_scenarios
-    from bench.plans import PlanRecorder, write_plans
-    from bench.scenarios import _first_pending_public_id
-    from db.demo import DEMO_PASSWORD, business, user
-    from db.engine import app_engine
-    from dokani.accounts.sign_in import sign_in
+def _pages_apart(url: str, repeat: int, returns: int):
+    """The pages rendered in a process of their own, as the app's server is: its resident memory is the app's,
+    not the seed's or the service calls' that ran in this one."""
+    import multiprocessing
 
-    page_bench._shell_pages_manager()
-    clock = page_bench.SqlClock()
-    clock.install(app_engine())
-    token = sign_in(user("atlas", "owner").email, DEMO_PASSWORD).token
-    atlas = str(business("atlas").business_id)
-    bare = page_bench._bare_page_ms(repeat)
-    print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
-    shell = page_bench.shell_page(token, atlas, repeat, clock)
-    print(f"page {'the console, signed in, empty page':<38} median {shell.median_ms:>8.1f} ms   its SQL "
-          f"{shell.sql_ms:>7.1f} ms")
-    recorder = PlanRecorder()
-    recorder.install(app_engine())
-    timings, plans = [], {}
-    for name, page, query, act in page_scenarios(_first_pending_public_id()):
-        at = page_bench.open_app(page, token, atlas, query)
-        timings.append(page_bench.time_reruns(name, at, act, repeat, clock, bare, shell))
-        # then once more with every read explained (after the timings: explaining doubles each statement)
-        recorder.plans, recorder.on = [], True
-        (act(at, repeat + 1) if act else at).run()
-        recorder.on = False
-        plans[name] = recorder.plans
-    write_plans(ROOT / "benchmarks" / "PLANS.md", returns, plans)
-    print(f"wrote {ROOT / 'benchmarks' / 'PLANS.md'}")
-    timings_rss = page_bench.resident_mib()  # before the naive peer, which holds the whole table in pandas
-    peer = page_bench.naive_peer_ms(url, atlas)
-    print(f"naive peer (pd.read_sql of the business's returns, filter in pandas): {peer:,.0f} ms")
-    return timings, peer, timings_rss, shell
+    from bench.page_run import run_pages
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(run_pages, (url, repeat, returns))
 
 
 if __name__ == "__main__":

@@ -134,7 +134,9 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     yield f"policies: backtest last {days} days ({replayed:,} returns, no store)", _in_uow(
         lambda u: backtest.backtest_policy(u, policy_id, since=since, store=False))
 
-    period = analytics.Period.last_days(365)
+    # The overview's own periods: whole calendar days up to today ("Last 12 months" on its period picker), which
+    # read the maintained daily summaries; a period that starts mid-day would count the returns themselves.
+    period = analytics.Period.whole_days(365)
     yield "overview: KPIs, 12 months and the 12 before", _in_uow(lambda u: analytics.compared_kpis(u, period))
     yield "overview: returns per day", _in_uow(lambda u: analytics.returns_per_day(u, period))
     yield "overview: by category", _in_uow(lambda u: analytics.returns_by_category(u, period))
@@ -143,7 +145,7 @@ def scenarios() -> Iterator[tuple[str, Callable[[], object]]]:
     yield "overview: agreement with the AI", _in_uow(lambda u: people_vs_ai.agreement(u, period))
     yield "overview: override rate by rule", _in_uow(lambda u: people_vs_ai.rule_overrides(u, period))
     yield "overview: agreement per week", _in_uow(lambda u: people_vs_ai.weekly_trend(u, period))
-    flt = calls.CallFilter(period=period)
+    flt = calls.CallFilter(period=analytics.Period.last_days(365))  # the Calls page's "Last 12 months"
     yield "calls: summary", _in_uow(lambda u: calls.call_summary(u, flt))
     yield "calls: first page", _in_uow(lambda u: calls.list_calls(u, flt))
     yield "risk: overview", _in_uow(risk.risk_overview)

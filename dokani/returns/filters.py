@@ -180,7 +180,10 @@ def where_clauses(business_id: UUID, f: ReturnQueueFilter) -> tuple[list[str], d
         parts = []
         for band in f.risk_bands:
             low, high = RISK_BANDS[band]
-            parts.append(f"(coalesce(r.risk_score, 0) >= {low}" + (f" AND coalesce(r.risk_score, 0) < {high})" if high else ")"))
+            # in thousandths (revision 0027: an integer the planner may compare inside an index scan under
+            # row-level security; a numeric comparison it may not), exactly the same bounds
+            parts.append(f"(r.risk_milli >= {round(low * 1000)}"
+                         + (f" AND r.risk_milli < {round(high * 1000)})" if high else ")"))
         clauses.append(f"{IS_SCORED} AND (" + " OR ".join(parts) + ")")  # a never-triaged return is in no band
     if f.categories:
         clauses.append("r.product_category = ANY(:categories)")
