@@ -26,14 +26,11 @@ SEED_DETAIL: str | None = None  # what the seed's time is made of
 
 
 def _database(returns: int, reseed: bool) -> str:
-    import os
-
-    from db import embedded
     from db.migrate import upgrade
     from db.seed import SeedSize, seed_database
     from db.url import with_database
 
-    server = os.environ.get("BENCH_DATABASE_URL") or embedded.ensure_running()
+    server = _server()
     name = f"dokani_bench_{returns}"
     with psycopg.connect(with_database(server, "postgres"), autocommit=True) as c:
         exists = c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
@@ -136,7 +133,7 @@ def main() -> None:
         if not args.no_browser:
             from bench.browser import decision_round_trip
 
-            browser = decision_round_trip(os.environ.get("BENCH_DATABASE_URL") or _embedded_server())
+            browser = decision_round_trip(_server())
     from bench import pages as page_bench
     from bench.report import write_results
 
@@ -154,10 +151,13 @@ def main() -> None:
     print(f"wrote {ROOT / 'benchmarks' / 'RESULTS.md'}")
 
 
-def _embedded_server() -> str:
+def _server() -> str:
+    """The server the bench's databases live on: `BENCH_DATABASE_URL`, else the embedded one."""
+    import os
+
     from db import embedded
 
-    return embedded.ensure_running()
+    return os.environ.get("BENCH_DATABASE_URL") or embedded.ensure_running()
 
 
 def _pages_apart(url: str, repeat: int, returns: int):

@@ -1,34 +1,20 @@
 """One decision as a reviewer feels it: a real Chromium (Debian's, driven by Playwright) on the console served by
-``python -m dokani serve``, demo data. The time runs from the click on Approve to the confirmation on the page:
-the websocket round trip, the rerun that writes the decision with its audit row, and the page drawn again.
+``python -m dokani serve`` (both started as the browser tests start them, ``tests/e2e/conftest.py``), demo data.
+The time runs from the click on Approve to the confirmation on the page: the websocket round trip, the rerun that
+writes the decision with its audit row, and the page drawn again.
 
-Target (issue #11): <= 500 ms on demo data. Each bench run reseeds its own demo database first (the decisions
-change it), so every run approves returns the demo left waiting for a person.
+Target (issue #11, ``bench.report.BROWSER_TARGET_MS``): <= 500 ms on demo data. Each bench run reseeds its own
+demo database first (the decisions change it), so every run approves returns the demo left waiting for a person.
 """
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("DOKANI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TARGET_MS = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _demo_database(server_url: str) -> str:
@@ -46,26 +32,6 @@ def _demo_database(server_url: str) -> str:
     return url
 
 
-def _serve(url: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
-    env.pop("DOKANI_APP_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "dokani", "serve", "--port", str(port), "--host", "127.0.0.1",
-                                "--workers", "0"], cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the console exited early:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2):
-                return process, base
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the console did not come up:\n{log.read_text()}")
-
-
 def _waiting(url: str, n: int) -> list[str]:
     from db.demo import business
 
@@ -75,40 +41,33 @@ def _waiting(url: str, n: int) -> list[str]:
             "AND status = 'pending_review' ORDER BY created_at LIMIT %s", (business("atlas").business_id, n))]
 
 
-def _settled(page) -> None:
-    page.wait_for_selector("[data-testid=stApp][data-test-connection-state=CONNECTED]")
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]")
-
-
 def decision_round_trip(server_url: str, repeat: int = 7) -> dict | None:
     """Median and worst click-to-confirmation time of `repeat` approvals (after one warm-up); None without a
     browser (the bench says so instead of a number)."""
+    # The console and the browser as the browser tests have them: `serve` on a free port, Debian's Chromium.
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, open_as, start_app, stop_app, wait_for_app
+
     if not Path(CHROMIUM).exists():
         print(f"browser round trip: skipped, no Chromium at {CHROMIUM} (apt-get install chromium)")
         return None
     from playwright.sync_api import expect, sync_playwright
 
-    from db.demo import DEMO_PASSWORD, user
+    from db.demo import user
 
     url = _demo_database(server_url)
     public_ids = _waiting(url, repeat + 1)
-    log = ROOT / "artifacts" / "bench_console.log"
-    log.parent.mkdir(exist_ok=True)
-    process, base = _serve(url, log)
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    server = start_app(url, ROOT / "artifacts")
     times: list[float] = []
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
             page.set_default_timeout(30_000)
-            page.goto(f"{base}/returns")
-            page.fill("#email", user("atlas", "reviewer").email)
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            _settled(page)
+            open_as(page, server, "returns", user("atlas", "reviewer"))
             for i, public_id in enumerate(public_ids):
-                page.goto(f"{base}/returns?return={public_id}")
-                _settled(page)
+                page.goto(server.page_url("returns", **{"return": public_id}))
+                wait_for_app(page)
                 expect(page.get_by_text(f"Return {public_id}")).to_be_visible()
                 page.get_by_label("Note").fill("Bench: approving.")
                 approve = page.get_by_role("button", name="Approve", exact=True)
@@ -120,11 +79,7 @@ def decision_round_trip(server_url: str, repeat: int = 7) -> dict | None:
                     times.append(elapsed)
             browser.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_app(server)
     result = {"name": "one decision: browser round trip on demo data", "median_ms": round(statistics.median(times), 1),
               "max_ms": round(max(times), 1), "runs": len(times)}
     print(f"browser: one decision, click to confirmation   median {result['median_ms']:>7.1f} ms   "

@@ -24,9 +24,7 @@ def run_pages(url: str, repeat: int, returns: int):
     atlas = str(business("atlas").business_id)
     bare = page_bench._bare_page_ms(repeat)
     print(f"page {'bare page, 50-row table':<38} median {bare:>8.1f} ms")
-    shell = page_bench.shell_page(token, atlas, repeat, clock)
-    print(f"page {'the console, signed in, empty page':<38} median {shell.median_ms:>8.1f} ms   its SQL "
-          f"{shell.sql_ms:>7.1f} ms")
+    shell = page_bench.shell_page(token, atlas, repeat, clock, bare)
     recorder = PlanRecorder()
     recorder.install(app_engine())
     timings, plans = [], {}

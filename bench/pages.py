@@ -119,24 +119,15 @@ class Shell:
     sql_ms: float = 0.0
 
 
-def shell_page(token: str, business_id: str, repeat: int, clock: "SqlClock") -> Shell:
+def shell_page(token: str, business_id: str, repeat: int, clock: "SqlClock", bare_ms: float) -> Shell:
     """Median of `repeat` reruns of the signed-in shell with an empty page, and the SQL inside them."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_string(SHELL_SCRIPT, default_timeout=60)
     at.session_state["dokani_session_token"] = token
     at.session_state["dokani_business_id"] = business_id
-    at.run()
-    if at.exception:
-        raise RuntimeError(f"empty page: {[e.value for e in at.exception]}")
-    times, sql = [], []
-    for _ in range(repeat):
-        clock.reset()
-        started = time.perf_counter()
-        at.run()
-        times.append((time.perf_counter() - started) * 1000)
-        sql.append(clock.seconds * 1000)
-    return Shell(round(statistics.median(times), 1), round(statistics.median(sql), 1))
+    timing = time_reruns("the console, signed in, empty page", at, None, repeat, clock, bare_ms)
+    return Shell(timing.median_ms, timing.sql_ms)
 
 
 @dataclass

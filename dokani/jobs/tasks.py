@@ -164,38 +164,49 @@ def apply_webhook_event(business_id: str, event_id: int) -> str:
     return apply_stored_event(UUID(business_id), event_id)
 
 
-def businesses_with_due_versions() -> list[Actor]:
-    """Who acts for each business with a scheduled version now due: its first owner (else admin).
-
-    Read with the owner connection, like the CLI's ``policies apply-due``: the worker acts for every business."""
+def acting_owners(businesses_sql: str, params: dict | None = None) -> list[Actor]:
+    """Who the worker acts as for each business `businesses_sql` selects (one ``business_id`` column): its first
+    owner (else admin). Read with the owner connection, like the CLI's ``policies apply-due``: the worker serves
+    every business."""
     from sqlalchemy import text
 
     from db.engine import owner_engine
 
-    sql = """
+    sql = f"""
         SELECT DISTINCT ON (m.business_id) m.business_id, m.user_id, m.role, m.email
         FROM business_members m
-        WHERE m.role IN ('owner', 'admin') AND m.business_id IN (
-          SELECT business_id FROM policies WHERE state = 'scheduled' AND effective_date <= now())
+        WHERE m.role IN ('owner', 'admin') AND m.business_id IN ({businesses_sql})
         ORDER BY m.business_id, m.role DESC, m.created_at
     """
     with owner_engine().connect() as conn:
-        rows = conn.execute(text(sql)).all()
+        rows = conn.execute(text(sql), params or {}).all()
     return [Actor(user_id=r.user_id, business_id=r.business_id, role=r.role, email=r.email) for r in rows]
+
+
+def businesses_with_due_versions() -> list[Actor]:
+    """Who acts for each business with a scheduled version now due."""
+    return acting_owners("SELECT business_id FROM policies WHERE state = 'scheduled' AND effective_date <= now()")
+
+
+def _for_each(actors: list[Actor], work: Callable, what: str) -> int:
+    """`work(uow)` as each actor, in a unit of work of its own; the sum of what it returns. A business whose work
+    is refused is logged and left for the next run (e.g. a page applied the same schedule at the same moment)."""
+    total = 0
+    for actor in actors:
+        try:
+            with unit_of_work(actor) as uow:
+                total += work(uow)
+        except DokaniError as err:
+            log.info("%s for %s: %s", what, actor.business_id, err)
+    return total
 
 
 def apply_due_policy_versions() -> int:
     """Activate every due scheduled version of every business; the number activated."""
     from dokani.policies import lifecycle
 
-    applied = 0
-    for actor in businesses_with_due_versions():
-        try:
-            with unit_of_work(actor) as uow:
-                applied += len(lifecycle.apply_due_schedules(uow))
-        except DokaniError as err:  # e.g. a page applied it at the same moment: the next minute sees it done
-            log.info("apply-due for %s: %s", actor.business_id, err)
-    return applied
+    return _for_each(businesses_with_due_versions(), lambda uow: len(lifecycle.apply_due_schedules(uow)),
+                     "apply-due")
 
 
 @tasks.periodic(cron="* * * * *", periodic_id="apply_due_policies")
@@ -206,18 +217,14 @@ def apply_due_policies(timestamp: int) -> int:
 
 def refresh_stale_policy_metrics() -> int:
     """Recompute the policy metrics of every business whose figures are older than a few minutes; how many."""
-    from db.engine import owner_engine
     from dokani.policies import metrics
 
-    refreshed = 0
-    for actor in metrics.businesses_due(owner_engine()):
-        try:
-            with unit_of_work(actor) as uow:
-                metrics.refresh_metrics(uow)
-            refreshed += 1
-        except DokaniError as err:
-            log.info("policy metrics for %s: %s", actor.business_id, err)
-    return refreshed
+    def refresh(uow) -> int:
+        metrics.refresh_metrics(uow)
+        return 1  # one business's metrics
+
+    due = acting_owners(metrics.STALE_BUSINESSES_SQL, {"stale": metrics.STALE_AFTER})
+    return _for_each(due, refresh, "policy metrics")
 
 
 @tasks.periodic(cron="* * * * *", periodic_id="refresh_policy_metrics")

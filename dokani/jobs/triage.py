@@ -24,7 +24,7 @@ def run_triage(actor: Actor, job: JobRecord, progress) -> None:
     from dokani.triage.service import triage_pending
 
     with unit_of_work(actor) as uow:
-        summary = triage_pending(uow, progress=lambda done, total: progress(done, total), source="console")
+        summary = triage_pending(uow, progress=progress, source="console")
     with unit_of_work(actor) as uow:
         records.finish(uow, job.id, {"triaged": summary.triaged, "skipped": summary.skipped,
                                      "seconds": summary.seconds, "summary": summary.describe()})

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 from sqlalchemy import func, select, text, update
 
-from db.uow import Actor, UnitOfWork
+from db.uow import UnitOfWork
 from dokani.models import Policy
 from dokani.policies.versions import as_dict
 
@@ -128,13 +128,18 @@ def compute_metrics(uow: UnitOfWork) -> dict[int, VersionMetrics]:
 
 
 STALE_AFTER = timedelta(minutes=5)  # the worker recomputes a business's metrics when they are older than this
+# The businesses whose metrics are older than :stale, or were never computed (``dokani.jobs.tasks``).
+STALE_BUSINESSES_SQL = """
+    SELECT business_id FROM policies GROUP BY business_id
+    HAVING bool_or(metrics_computed_at IS NULL) OR min(metrics_computed_at) < LOCALTIMESTAMP - :stale
+"""
 
 
 def refresh_metrics(uow: UnitOfWork) -> int:
     """Store the computed metrics in ``policies`` where they changed, and when they were computed (every version
     of the business); returns how many versions' figures changed.
 
-    Figures derived from the returns, recomputed by the worker (``refresh_stale_metrics``), never by a page visit:
+    Figures derived from the returns, recomputed by the worker (``dokani.jobs.tasks.refresh_stale_policy_metrics``), never by a page visit:
     no one changed anything, so nothing is written to the audit log (and it does not count as editing a version).
     """
     metrics = compute_metrics(uow)
@@ -157,18 +162,3 @@ def refresh_metrics(uow: UnitOfWork) -> int:
     uow.commit()
     return changed
 
-
-def businesses_due(engine, stale_after: timedelta = STALE_AFTER) -> list[Actor]:
-    """Who the worker acts as for each business whose metrics are older than `stale_after` (or never computed):
-    its first owner (else admin). Read with the owner connection: the worker serves every business."""
-    sql = """
-        SELECT DISTINCT ON (m.business_id) m.business_id, m.user_id, m.role, m.email
-        FROM business_members m
-        WHERE m.role IN ('owner', 'admin') AND m.business_id IN (
-          SELECT business_id FROM policies GROUP BY business_id
-          HAVING bool_or(metrics_computed_at IS NULL) OR min(metrics_computed_at) < LOCALTIMESTAMP - :stale)
-        ORDER BY m.business_id, m.role DESC, m.created_at
-    """
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql), {"stale": stale_after}).all()
-    return [Actor(user_id=r.user_id, business_id=r.business_id, role=r.role, email=r.email) for r in rows]

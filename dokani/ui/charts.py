@@ -15,6 +15,7 @@ from plotly.colors import qualitative
 
 PALETTE = qualitative.Plotly  # plotly express's default sequence
 TIGHT = {"margin": {"l": 0, "r": 0, "t": 10, "b": 0}}  # the console's charts sit flush in their column
+TIGHT_UNTITLED_LEGEND = {**TIGHT, "legend": {"title": {"text": ""}}}  # ... with a legend that needs no title
 
 
 class Spec(go.Figure):
@@ -47,8 +48,11 @@ class Spec(go.Figure):
 
 
 def _merge(into: dict, more: dict) -> None:
+    """`more` into `into`, key by key; nested dicts are copied, so shared sections (``TIGHT``) stay as they are."""
     for key, value in more.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
+        if isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
             _merge(into[key], value)
         else:
             into[key] = value

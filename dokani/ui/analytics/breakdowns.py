@@ -11,7 +11,7 @@ from dokani.analytics.agreement import Agreement, RuleOverrides
 from dokani.analytics.kpis import MIN_DECISIONS, Period
 from dokani.returns.status import label
 from dokani.ui import format as fmt
-from dokani.ui.charts import TIGHT, bar
+from dokani.ui.charts import TIGHT_UNTITLED_LEGEND, bar
 from dokani.ui.text import md
 from dokani.ui.analytics.kpis import rate_caption, rate_value
 from dokani.ui.analytics.links import DECIDED, RETURNS_PAGE, link, returns_link, returns_query, returns_url
@@ -30,7 +30,7 @@ def show_breakdowns(per_day: pd.DataFrame, by_category: pd.DataFrame, period: Pe
         else:
             fig = bar(per_day, "day", "returns", "status", height=320, custom=["status"],
                       color_map=fmt.STATUS_COLORS, order=fmt.STATUS_ORDER,
-                      layout={**TIGHT, "legend": {"title": {"text": ""}}})
+                      layout=TIGHT_UNTITLED_LEGEND)
             event = st.plotly_chart(fig, width="stretch", on_select="rerun", selection_mode="points",
                                     key="overview_per_day")
             _open_selected_day(event, period)
@@ -93,7 +93,7 @@ def show_people_vs_ai(agreement: Agreement, overrides: RuleOverrides, weekly: pd
         fig = bar(chart, "recommendation", "returns", "decision", height=260,
                   color_map={"people approved": fmt.STATUS_COLORS["approved"],
                              "people denied": fmt.STATUS_COLORS["denied"]},
-                  layout={**TIGHT, "legend": {"title": {"text": ""}}})
+                  layout=TIGHT_UNTITLED_LEGEND)
         st.plotly_chart(fig, width="stretch", key="overview_agreement")
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"open": st.column_config.LinkColumn("Open", display_text="Show ↗")})

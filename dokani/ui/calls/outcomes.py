@@ -6,7 +6,7 @@ import streamlit as st
 
 from dokani.calls.outcomes import ConversationRow, OutcomeSummary
 from dokani.ui import format as fmt
-from dokani.ui.charts import TIGHT, bar
+from dokani.ui.charts import TIGHT, TIGHT_UNTITLED_LEGEND, bar
 from dokani.ui.text import md
 from dokani.labels import say
 
@@ -30,7 +30,7 @@ def show_outcome_charts(volume: pd.DataFrame, durations: pd.DataFrame, criteria:
     left, mid = st.columns(2)
     with left:
         st.subheader("Volume by outcome")
-        fig = bar(volume, "outcome", "calls", "provider", height=280, layout={**TIGHT, "legend": {"title": {"text": ""}}})
+        fig = bar(volume, "outcome", "calls", "provider", height=280, layout=TIGHT_UNTITLED_LEGEND)
         fmt.whole_counts(fig, volume.groupby("outcome")["calls"].sum() if len(volume) else [])
         st.plotly_chart(fig, width="stretch", key="calls_volume_chart")
     with mid:

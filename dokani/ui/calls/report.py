@@ -16,7 +16,7 @@ from dokani.calls import facts as calls
 from dokani.calls import outcomes
 from dokani.calls.analytics import CallFilter, CallPage, CallRow, CallSummary
 from dokani.ui import format as fmt
-from dokani.ui.charts import TIGHT, bar
+from dokani.ui.charts import TIGHT_UNTITLED_LEGEND, bar
 from dokani.ui import pager
 from dokani.ui.period import period_picker
 from dokani.labels import say
@@ -142,7 +142,7 @@ def show_charts(per_day: pd.DataFrame, personas: pd.DataFrame) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Calls per day")
-        fig = bar(per_day, "day", "calls", "provider", height=300, layout={**TIGHT, "legend": {"title": {"text": ""}}})
+        fig = bar(per_day, "day", "calls", "provider", height=300, layout=TIGHT_UNTITLED_LEGEND)
         fmt.whole_counts(fig, per_day.groupby("day")["calls"].sum() if len(per_day) else [])
         st.plotly_chart(fig, width="stretch")
     with right:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pandas as pd
-from dokani.ui import charts
 import streamlit as st
 
 from dokani.errors import DokaniError
@@ -13,6 +12,7 @@ from dokani.jobs import enqueue
 from dokani.policies import backtest
 from dokani.policies.backtest import OUTCOMES, BacktestResult
 from dokani.policies.versions import PolicyVersion
+from dokani.ui import charts
 from dokani.ui import format as fmt
 from dokani.ui.errors import show_domain_error
 from dokani.ui.jobs.panel import show_job

@@ -110,6 +110,7 @@ def _triage_button(actor: Actor, k: svc.QueueKpis) -> None:
             else:
                 if not created and job.live:
                     st.info("A triage of the new returns is already under way; its progress shows below.")
+
     def triaged(job) -> None:  # the strip above was read before it ended: read the queue again, now
         refresh()
         flash("success", _triage_done(job))
